@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ExperimentResult } from '../core/result.ts';
+import { writeDemoAsNpy } from '../testing/demoNpy.ts';
+
+const run = promisify(execFile);
+const BIN = join(import.meta.dirname, 'bin.mjs');
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (e) {
+    const err = e as { code: number; stdout: string; stderr: string };
+    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
+  }
+}
+
+const demo = { trainPrompts: 1500, responsesPerTrainPrompt: 10, testPrompts: 60, responsesPerTestPrompt: 50, dim: 16, seed: 3 };
+const smallSpec = {
+  dataset: { kind: 'demo', ...demo },
+  annotation: { beta: 5, budget: 1500, scale: { kind: 'std' } },
+  model: { objective: 'clf-mlp', hidden: [32], training: { batchSize: 256, epochs: 15 } },
+  evaluation: { repeats: 10, heldOutPairs: 200 },
+  seeds: [0],
+};
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'reward-lab-cli-'));
+  await writeFile(join(dir, 'spec.json'), JSON.stringify(smallSpec));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('reward-lab CLI', () => {
+  it('runs a small spec end to end and writes a valid result', async () => {
+    const out = join(dir, 'result.json');
+    const { code, stderr } = await cli(['run', '--spec', join(dir, 'spec.json'), '--out', out]);
+    expect(code, stderr).toBe(0);
+    expect(stderr).toMatch(/\[train\]/);
+    expect(stderr).toMatch(/wrote .*result\.json: BoN-50 improvement/);
+    const result = JSON.parse(await readFile(out, 'utf8')) as ExperimentResult;
+    expect(result.format).toBe('reward-lab.result/1');
+    expect(result.backend.name).toBe('wasm');
+    expect(result.spec.model.objective).toBe('clf-mlp');
+    expect(result.summary.spearman.mean).toBeGreaterThan(0.3);
+    expect(result.summary.bon.n).toEqual([1, 2, 5, 10, 30, 50]);
+  });
+
+  it('gives the same numbers from .npy files as from the same data in memory', async () => {
+    const data = join(dir, 'npy');
+    await import('node:fs/promises').then((fs) => fs.mkdir(data));
+    await writeDemoAsNpy(data, demo);
+    const [fromFiles, inMemory] = await Promise.all([
+      cli(['run', '--spec', join(dir, 'spec.json'), '--data', data, '--quiet']),
+      cli(['run', '--spec', join(dir, 'spec.json'), '--quiet']),
+    ]);
+    expect(fromFiles.code, fromFiles.stderr).toBe(0);
+    const a = JSON.parse(fromFiles.stdout) as ExperimentResult;
+    const b = JSON.parse(inMemory.stdout) as ExperimentResult;
+    expect(a.spec.dataset).toEqual({ kind: 'files', id: 'demo_randproj_helpful' });
+    expect(a.dataset.info.task).toBe('helpful');
+    expect(a.seeds).toEqual(b.seeds);
+  });
+
+  it('names the bad field of an invalid spec and exits with 2', async () => {
+    const bad = join(dir, 'bad.json');
+    await writeFile(bad, JSON.stringify({ annotation: { beta: 'high' }, model: { hiden: [3] } }));
+    const { code, stderr } = await cli(['run', '--spec', bad]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/annotation\.beta: Invalid input: expected number/);
+    expect(stderr).toMatch(/model: Unrecognized key: "hiden"/);
+  });
+
+  it('explains unreadable input: missing spec file, broken JSON, missing data folder, unknown backend', async () => {
+    const missing = await cli(['run', '--spec', join(dir, 'nope.json')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read spec file .*nope\.json/);
+    await writeFile(join(dir, 'broken.json'), '{ "seeds": [1, }');
+    const broken = await cli(['run', '--spec', join(dir, 'broken.json')]);
+    expect(broken.stderr).toMatch(/broken\.json is not valid JSON/);
+    const noData = await cli(['run', '--spec', join(dir, 'spec.json'), '--data', join(dir, 'absent')]);
+    expect(noData.code).toBe(1);
+    expect(noData.stderr).toMatch(/cannot read the dataset directory .*absent/);
+    const backend = await cli(['run', '--backend', 'cuda']);
+    expect(backend.code).toBe(2);
+    expect(backend.stderr).toMatch(/--backend must be one of wasm, cpu, got "cuda"/);
+  });
+
+  it('prints a complete spec with the paper defaults', async () => {
+    const { code, stdout } = await cli(['spec']);
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).model.hidden).toEqual([1024, 512]);
+  });
+});

@@ -1,0 +1,161 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { isCancelled } from '../core/cancel.ts';
+import type { Dataset } from '../core/dataset.ts';
+import { datasetFromSpec, runExperiment } from '../core/experiment.ts';
+import { PRESETS, type PresetName } from '../core/presets.ts';
+import { parseSpec, SpecError, type ExperimentSpec } from '../core/spec.ts';
+import { parseBackend, UsageError, activateBackend } from './backend.ts';
+import { runBench } from './bench.ts';
+import { openNpyDataset } from './npyDataset.ts';
+import { progressPrinter } from './progressLine.ts';
+
+const USAGE = `Reward Lab — reward-model experiments on precomputed embeddings
+
+usage:
+  reward-lab run   [--spec FILE | --preset NAME] [--data DIR] [--out FILE] [--backend wasm|cpu] [--quiet]
+  reward-lab spec  [--preset NAME]          print a complete spec (all defaults filled in)
+  reward-lab bench [--json FILE] [--backends wasm,cpu] [--runs N]
+
+run:
+  --spec FILE     an ExperimentSpec as JSON; omitted fields take the paper's defaults
+  --preset NAME   start from a named spec instead: ${Object.keys(PRESETS).join(', ')}
+  --data DIR      a folder with train/test .npy pairs (embd_*_train.npy + reward_*_train.npy, …);
+                  without it the spec's demo dataset is generated
+  --out FILE      write the result JSON there (default: stdout)
+  --backend NAME  tfjs backend: wasm (default) or cpu
+progress goes to stderr; Ctrl-C cancels cleanly.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'run':
+      return runCommand(rest);
+    case 'spec':
+      return specCommand(rest);
+    case 'bench':
+      return runBench(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function loadSpec(specPath: string | undefined, preset: string | undefined): Promise<ExperimentSpec> {
+  if (specPath && preset) throw new UsageError('give either --spec or --preset, not both');
+  if (preset) {
+    if (!(preset in PRESETS)) throw new UsageError(`unknown preset "${preset}"; known: ${Object.keys(PRESETS).join(', ')}`);
+    return PRESETS[preset as PresetName]();
+  }
+  if (!specPath) return parseSpec({});
+  let text: string;
+  try {
+    text = await readFile(specPath, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read spec file ${specPath}: ${(e as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`spec file ${specPath} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseSpec(json);
+}
+
+async function runCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      spec: { type: 'string' },
+      preset: { type: 'string' },
+      data: { type: 'string' },
+      out: { type: 'string' },
+      backend: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  let spec = await loadSpec(values.spec, values.preset);
+  const backendName = parseBackend(values.backend);
+
+  let dataset: Dataset;
+  let close = async () => {};
+  if (values.data) {
+    const opened = await openNpyDataset(values.data);
+    dataset = opened;
+    close = () => opened.close();
+    // The files, not the spec's demo settings, are the dataset of this run.
+    spec = { ...spec, dataset: { kind: 'files', id: opened.info.id } };
+  } else {
+    const demo = datasetFromSpec(spec);
+    if (!demo) {
+      throw new UsageError(`the spec names the file dataset "${spec.dataset.kind === 'files' ? spec.dataset.id : ''}": pass its folder with --data DIR`);
+    }
+    dataset = demo;
+  }
+
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    const backend = await activateBackend(backendName);
+    const result = await runExperiment(spec, dataset, {
+      backend,
+      signal: controller.signal,
+      onProgress: progressPrinter(process.stderr, values.quiet),
+    });
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    if (values.out) {
+      await writeFile(values.out, json);
+      if (!values.quiet) {
+        const s = result.summary;
+        process.stderr.write(
+          `wrote ${values.out}: BoN-${result.dataset.test.responsesPerPrompt} improvement ${s.improvement.mean.toFixed(3)} ± ${s.improvement.std.toFixed(3)}, ` +
+            `Spearman ${s.spearman.mean.toFixed(3)} ± ${s.spearman.std.toFixed(3)}, label errors ${(s.labelErrorRate.mean * 100).toFixed(1)}%\n`,
+        );
+      }
+    } else {
+      process.stdout.write(json);
+    }
+    return 0;
+  } catch (e) {
+    if (isCancelled(e)) {
+      process.stderr.write('\ncancelled\n');
+      return 130;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    await close();
+  }
+}
+
+async function specCommand(args: string[]): Promise<number> {
+  const { values } = parseArgs({ args, options: { preset: { type: 'string' } }, strict: true });
+  process.stdout.write(`${JSON.stringify(await loadSpec(undefined, values.preset ?? 'paper'), null, 2)}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    if (error instanceof SpecError) {
+      process.stderr.write(`reward-lab: ${error.message}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`reward-lab: ${(error as Error).message}\n\n${USAGE}\n`);
+      process.exitCode = 2;
+    } else {
+      process.stderr.write(`reward-lab: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exitCode = 1;
+    }
+  },
+);

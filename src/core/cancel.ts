@@ -1,0 +1,20 @@
+/** Thrown when a run's AbortSignal fires; hosts treat it as "cancelled", not as a failure. */
+export class CancelledError extends Error {
+  constructor() {
+    super('run cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+export function throwIfCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CancelledError();
+}
+
+export function isCancelled(error: unknown): error is CancelledError {
+  return error instanceof Error && error.name === 'CancelledError';
+}
+
+/** Lets the host's event loop run (progress delivery, cancel messages) between compute steps. */
+export function yieldToHost(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}

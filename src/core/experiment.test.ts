@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { activateWasmBackend } from '../testing/tf.ts';
+import { datasetFromSpec, runExperiment } from './experiment.ts';
+import type { ExperimentResult } from './result.ts';
+import { parseSpec, type ExperimentSpecInput } from './spec.ts';
+
+beforeAll(activateWasmBackend);
+
+/** Small enough for the suite, large enough to learn: 4k demo prompts, 64-d, a 128-64 MLP. */
+function smallSpec(overrides: { beta: number; objective: 'bt-mlp' | 'clf-mlp'; seeds?: number[]; extra?: ExperimentSpecInput['model'] }) {
+  return parseSpec({
+    dataset: { kind: 'demo', trainPrompts: 4000, testPrompts: 150, dim: 64 },
+    annotation: { beta: overrides.beta, budget: 4000 },
+    model: { objective: overrides.objective, hidden: [128, 64], training: { batchSize: 1024 }, ...overrides.extra },
+    evaluation: { repeats: 20, heldOutPairs: 1000 },
+    seeds: overrides.seeds ?? [0],
+  });
+}
+
+async function run(spec: ReturnType<typeof smallSpec>): Promise<ExperimentResult> {
+  return runExperiment(spec, datasetFromSpec(spec)!);
+}
+
+const withoutTimings = (r: ExperimentResult) => ({ ...r, timings: null });
+
+describe('experiment on the demo dataset', () => {
+  it('learns the reward with accurate labels (β = 10): both objectives', async () => {
+    for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
+      const r = await run(smallSpec({ beta: 10, objective }));
+      expect(r.summary.spearman.mean, objective).toBeGreaterThan(0.6);
+      expect(r.summary.improvement.mean, objective).toBeGreaterThan(1);
+      expect(r.summary.labelErrorRate.mean).toBeLessThan(0.07);
+      expect(r.summary.heldOutGoldenAccuracy.mean).toBeGreaterThan(0.75);
+      // BoN rises with N and stays between random pick and oracle.
+      const bon = r.summary.bon;
+      expect(bon.mean.at(-1)!).toBeGreaterThan(bon.mean[0]);
+      bon.n.forEach((_, i) => expect(bon.mean[i]).toBeLessThanOrEqual(bon.oracle[i] + 1e-9));
+    }
+  });
+
+  it('shows the paper\'s central effect: under noisy labels (β = 0.5) classification beats BT', async () => {
+    const bt = await run(smallSpec({ beta: 0.5, objective: 'bt-mlp', seeds: [0, 1] }));
+    const clf = await run(smallSpec({ beta: 0.5, objective: 'clf-mlp', seeds: [0, 1] }));
+    expect(bt.summary.labelErrorRate.mean).toBeGreaterThan(0.33);
+    expect(clf.summary.spearman.mean).toBeGreaterThan(bt.summary.spearman.mean + 0.05);
+    expect(clf.summary.improvement.mean).toBeGreaterThan(bt.summary.improvement.mean);
+    // Same seeds, same annotations: the comparison is paired.
+    expect(clf.seeds.map((s) => s.annotation)).toEqual(bt.seeds.map((s) => s.annotation));
+    // Paper-faithful BT: the mirrored rows leak into validation, so early stopping barely fires.
+    expect(bt.seeds.every((s) => s.members[0].epochsRun === 30)).toBe(true);
+  });
+
+  it('gives identical results for the same spec and leaks no tensors', async () => {
+    const spec = smallSpec({ beta: 1, objective: 'clf-mlp', extra: { ensemble: { size: 2, aggregation: 'min' } } });
+    const before = tf.memory().numTensors;
+    const one = await run(spec);
+    const two = await run(spec);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(withoutTimings(two)).toEqual(withoutTimings(one));
+    // Ensemble: members seeded seed·42 + i; every aggregation evaluated; the spec's one is the headline.
+    expect(one.seeds[0].members.map((m) => m.seed)).toEqual([0, 1]);
+    expect(one.seeds[0].aggregations!.min.improvement).toBe(one.seeds[0].metrics.improvement);
+    expect(one.seeds[0].aggregations!.first.improvement).not.toBe(one.seeds[0].aggregations!.mean.improvement);
+    expect(one.deviations.map((d) => d.split(':')[0])).toEqual(['real-ensemble']);
+    const differentSeed = await run({ ...spec, seeds: [7] });
+    expect(differentSeed.summary.improvement.mean).not.toBe(one.summary.improvement.mean);
+  });
+
+  it('records the spec, engine version, backend, dataset and timings', async () => {
+    const spec = smallSpec({ beta: 3, objective: 'bt-mlp', extra: { training: { epochs: 2, batchSize: 1024 } } });
+    const r = await run(spec);
+    expect(r.format).toBe('reward-lab.result/1');
+    expect(r.spec).toEqual(spec);
+    expect(r.engineVersion).toMatch(/^\d+\.\d+\.\d+/);
+    expect(r.backend.name).toBe('wasm');
+    expect(r.dataset.info.synthetic).toBe(true);
+    expect(r.dataset.test.responsesPerPrompt).toBe(100);
+    expect(Object.keys(r.timings.stagesMs).sort()).toEqual(['annotate', 'evaluate', 'load', 'score', 'train']);
+    expect(r.seeds[0].members[0].curve).toHaveLength(2);
+    expect(JSON.parse(JSON.stringify(r))).toEqual(r);
+  });
+
+  it('reports progress through every stage and cancels cleanly at any point', async () => {
+    const spec = smallSpec({ beta: 1, objective: 'bt-mlp', extra: { training: { epochs: 3, batchSize: 1024 } } });
+    const stages: string[] = [];
+    const fractions: number[] = [];
+    await runExperiment(spec, datasetFromSpec(spec)!, {
+      onProgress: (p) => {
+        if (stages.at(-1) !== p.stage) stages.push(p.stage);
+        fractions.push(p.fraction);
+      },
+    });
+    expect(stages).toEqual(['annotate', 'load', 'train', 'score', 'evaluate', 'done']);
+    expect(fractions.every((f, i) => i === 0 || f >= fractions[i - 1] - 1e-12)).toBe(true);
+    expect(fractions.at(-1)).toBe(1);
+
+    for (const cancelAt of ['train', 'score'] as const) {
+      const before = tf.memory().numTensors;
+      const controller = new AbortController();
+      const cancelled = runExperiment(spec, datasetFromSpec(spec)!, {
+        signal: controller.signal,
+        onProgress: (p) => p.stage === cancelAt && controller.abort(),
+      });
+      await expect(cancelled).rejects.toMatchObject({ name: 'CancelledError' });
+      expect(tf.memory().numTensors).toBe(before);
+    }
+  });
+
+  it('refuses a budget the dataset cannot meet with a clear message', async () => {
+    const spec = parseSpec({ dataset: { kind: 'demo', trainPrompts: 100, testPrompts: 10, dim: 8 }, annotation: { budget: 500 }, seeds: [0] });
+    await expect(runExperiment(spec, datasetFromSpec(spec)!)).rejects.toThrow(/budget 500 needs 500 prompts .* only 100/);
+  });
+});

@@ -1,0 +1,242 @@
+import * as tf from '@tensorflow/tfjs';
+import { annotate, labelPairs } from './annotate.ts';
+import { throwIfCancelled } from './cancel.ts';
+import { summarizeSplit, type Dataset, type Split } from './dataset.ts';
+import { makeDemoDataset } from './demo.ts';
+import { resolveScale, type ResolvedScale } from './labeler.ts';
+import {
+  bestOfN,
+  bonImprovement,
+  meanStd,
+  pairwiseAccuracy,
+  perPromptSpearman,
+  pickQuantiles,
+  summarizeSpearman,
+  topHalfRate,
+} from './metrics.ts';
+import { disposeMlp } from './mlp.ts';
+import { etaSeconds, overallFraction, type ProgressListener, type Stage } from './progress.ts';
+import type { BackendInfo, ExperimentResult, MemberReport, ResultSummary, ScoreMetrics, SeedResult } from './result.ts';
+import { Rng } from './rng.ts';
+import { aggregateScores, scoreRows } from './score.ts';
+import { deviationsOf, type ExperimentSpec } from './spec.ts';
+import { loadTrainingRows, trainMember, type TrainedMember } from './train.ts';
+import { ENGINE_VERSION, RESULT_FORMAT } from './version.ts';
+
+export interface RunOptions extends ProgressListener {
+  signal?: AbortSignal;
+  /** Recorded in the result; defaults to tfjs's active backend name. */
+  backend?: BackendInfo;
+  scoreChunkRows?: number;
+}
+
+/** The dataset a spec names when it is self-contained (the demo); file datasets come from the host. */
+export function datasetFromSpec(spec: ExperimentSpec): Dataset | null {
+  return spec.dataset.kind === 'demo' ? makeDemoDataset(spec.dataset) : null;
+}
+
+/** Runs annotate → train → score → evaluate for every seed of the spec. */
+export async function runExperiment(spec: ExperimentSpec, dataset: Dataset, options: RunOptions = {}): Promise<ExperimentResult> {
+  await tf.ready();
+  const started = Date.now();
+  const stagesMs: Record<string, number> = {};
+  const timed = async <T>(stage: Stage, work: () => Promise<T>): Promise<T> => {
+    const t0 = performanceNow();
+    try {
+      return await work();
+    } finally {
+      stagesMs[stage] = (stagesMs[stage] ?? 0) + performanceNow() - t0;
+    }
+  };
+  if (dataset.train.embeddings.dim !== dataset.test.embeddings.dim) {
+    throw new RangeError(
+      `train embeddings are ${dataset.train.embeddings.dim}-d but test embeddings ${dataset.test.embeddings.dim}-d`,
+    );
+  }
+  const scale = resolveScale(spec.annotation.scale, dataset.info, dataset.train.rewards);
+  const members = spec.model.ensemble.size;
+  const report = (stage: Stage, seedIndex: number, within: number, extra: { member?: number; epoch?: number; epochs?: number; step?: number; steps?: number; message: string }) => {
+    if (!options.onProgress) return;
+    const fraction = overallFraction(stage, seedIndex, spec.seeds.length, within);
+    options.onProgress({
+      stage,
+      seedIndex,
+      seeds: spec.seeds.length,
+      member: extra.member ?? 0,
+      members,
+      epoch: extra.epoch,
+      epochs: extra.epochs,
+      step: extra.step,
+      steps: extra.steps,
+      fraction,
+      etaSeconds: etaSeconds(Date.now() - started, fraction),
+      message: extra.message,
+    });
+  };
+
+  const seedResults: SeedResult[] = [];
+  for (let s = 0; s < spec.seeds.length; s++) {
+    const seed = spec.seeds[s];
+    const rng = Rng.fromSeed(seed);
+    throwIfCancelled(options.signal);
+    report('annotate', s, 0, { message: `seed ${seed}: annotating ${spec.annotation.budget} pairs` });
+    const { annotations, stats } = await timed('annotate', async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
+
+    report('load', s, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
+    const rows = await timed('load', () => loadTrainingRows(dataset.train.embeddings, annotations, options.signal));
+    const trained: TrainedMember[] = [];
+    try {
+      for (let m = 0; m < members; m++) {
+        const memberSeed = seed * 42 + m;
+        const epochs = spec.model.training.epochs;
+        const member = await timed('train', () =>
+          trainMember(spec.model, rows, Rng.fromSeed(memberSeed), {
+            signal: options.signal,
+            onStep: (step, steps, epoch) =>
+              report('train', s, (m + (epoch - 1 + step / steps) / epochs) / members, {
+                member: m,
+                epoch,
+                epochs,
+                step,
+                steps,
+                message: `seed ${seed}: training ${spec.model.objective} member ${m + 1}/${members}, epoch ${epoch}`,
+              }),
+            onEpoch: (record) => options.onEpoch?.({ seedIndex: s, member: m, record }),
+          }),
+        );
+        trained.push(member);
+      }
+      rows.embeddings.dispose();
+
+      report('score', s, 0, { message: `seed ${seed}: scoring ${dataset.test.embeddings.rows} test responses` });
+      const memberScores = await timed('score', () =>
+        scoreRows(
+          dataset.test.embeddings,
+          trained.map((t) => t.params),
+          {
+            chunkRows: options.scoreChunkRows,
+            signal: options.signal,
+            onChunk: (done, total) => report('score', s, done / total, { message: `seed ${seed}: scored ${done}/${total} test responses` }),
+          },
+        ),
+      );
+
+      report('evaluate', s, 0, { message: `seed ${seed}: evaluating` });
+      const evalRng = rng.fork('evaluation');
+      const result = await timed('evaluate', async () => {
+        const heldOut = heldOutPairs(dataset.test, spec, scale, evalRng.fork('held-out'));
+        const evaluateScores = (scores: Float32Array) => evaluate(scores, dataset.test, spec, heldOut, evalRng.fork('bon'));
+        const seedResult: SeedResult = {
+          seed,
+          annotation: stats,
+          members: trained.map((t, m) => memberReport(t, seed * 42 + m)),
+          metrics: evaluateScores(aggregateScores(memberScores, spec.model.ensemble.aggregation)),
+        };
+        if (members > 1) {
+          seedResult.aggregations = {
+            first: evaluateScores(aggregateScores(memberScores, 'first')),
+            mean: evaluateScores(aggregateScores(memberScores, 'mean')),
+            min: evaluateScores(aggregateScores(memberScores, 'min')),
+          };
+        }
+        return seedResult;
+      });
+      seedResults.push(result);
+    } finally {
+      if (!rows.embeddings.isDisposed) rows.embeddings.dispose();
+      for (const t of trained) disposeMlp(t.params);
+    }
+  }
+  report('done', spec.seeds.length - 1, 1, { message: 'done' });
+
+  return {
+    format: RESULT_FORMAT,
+    engineVersion: ENGINE_VERSION,
+    spec,
+    deviations: deviationsOf(spec),
+    dataset: { info: dataset.info, train: summarizeSplit(dataset.train), test: summarizeSplit(dataset.test) },
+    backend: options.backend ?? { name: tf.getBackend() },
+    seeds: seedResults,
+    summary: summarize(seedResults),
+    timings: { startedAt: new Date(started).toISOString(), totalMs: Date.now() - started, stagesMs },
+  };
+}
+
+interface HeldOutPairs {
+  a: Int32Array;
+  b: Int32Array;
+  aPreferred: Uint8Array;
+}
+
+/** Random same-prompt test pairs, labelled by the run's annotator: never seen in training. */
+function heldOutPairs(test: Split, spec: ExperimentSpec, scale: ResolvedScale, rng: Rng): HeldOutPairs {
+  const n = spec.evaluation.heldOutPairs;
+  const k = test.responsesPerPrompt;
+  const a = new Int32Array(n);
+  const b = new Int32Array(n);
+  const draw = rng.fork('pairs');
+  for (let i = 0; i < n; i++) {
+    const p = draw.int(test.prompts);
+    const [x, y] = draw.sample(k, 2);
+    a[i] = p * k + x;
+    b[i] = p * k + y;
+  }
+  return labelPairs(test, a, b, spec.annotation.beta, scale.value, rng.fork('labels'));
+}
+
+function evaluate(scores: Float32Array, test: Split, spec: ExperimentSpec, heldOut: HeldOutPairs, rng: Rng): ScoreMetrics {
+  const { prompts, responsesPerPrompt: L, rewards } = test;
+  const ev = spec.evaluation;
+  const improvement = bonImprovement(scores, rewards, prompts, L);
+  const quantiles = pickQuantiles(scores, rewards, prompts, L);
+  const pick = (idx: Int32Array) => Float32Array.from(idx, (i) => scores[i]);
+  const golden = new Uint8Array(heldOut.a.length);
+  heldOut.a.forEach((a, i) => (golden[i] = rewards[a] > rewards[heldOut.b[i]] ? 1 : 0));
+  return {
+    bon: bestOfN(scores, rewards, prompts, L, ev.bonN, ev.repeats, ev.protocol, rng),
+    baseReward: improvement.base,
+    bestOfAllReward: improvement.best,
+    improvement: improvement.improvement,
+    spearman: summarizeSpearman(perPromptSpearman(scores, rewards, prompts, L)),
+    pickQuantile: meanStd(quantiles).mean,
+    topHalfRate: topHalfRate(quantiles),
+    heldOut: {
+      pairs: heldOut.a.length,
+      accuracy: heldOut.a.length ? pairwiseAccuracy(pick(heldOut.a), pick(heldOut.b), heldOut.aPreferred) : NaN,
+      goldenAccuracy: heldOut.a.length ? pairwiseAccuracy(pick(heldOut.a), pick(heldOut.b), golden) : NaN,
+    },
+  };
+}
+
+function memberReport(t: TrainedMember, seed: number): MemberReport {
+  return { seed, epochsRun: t.epochsRun, stoppedEarly: t.stoppedEarly, finalEpoch: t.finalEpoch, bestEpoch: t.bestEpoch, curve: t.curve };
+}
+
+function summarize(seeds: SeedResult[]): ResultSummary {
+  const of = (f: (s: SeedResult) => number) => meanStd(seeds.map(f));
+  const first = seeds[0].metrics.bon;
+  const across = (pick: (s: SeedResult) => number[]) => first.n.map((_, i) => meanStd(seeds.map((s) => pick(s)[i])));
+  const bonMean = across((s) => s.metrics.bon.mean);
+  return {
+    improvement: of((s) => s.metrics.improvement),
+    spearman: of((s) => s.metrics.spearman.mean),
+    labelErrorRate: of((s) => s.annotation.labelErrorRate),
+    meanAbsRewardGap: of((s) => s.annotation.meanAbsRewardGap),
+    heldOutAccuracy: of((s) => s.metrics.heldOut.accuracy),
+    heldOutGoldenAccuracy: of((s) => s.metrics.heldOut.goldenAccuracy),
+    pickQuantile: of((s) => s.metrics.pickQuantile),
+    topHalfRate: of((s) => s.metrics.topHalfRate),
+    bon: {
+      n: first.n,
+      mean: bonMean.map((m) => m.mean),
+      std: bonMean.map((m) => m.std),
+      oracle: across((s) => s.metrics.bon.oracle).map((m) => m.mean),
+      random: across((s) => s.metrics.bon.random).map((m) => m.mean),
+    },
+    baseReward: of((s) => s.metrics.baseReward).mean,
+  };
+}
+
+function performanceNow(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now();
+}

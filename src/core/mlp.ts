@@ -1,0 +1,94 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Rng } from './rng.ts';
+import type { ModelSpec } from './spec.ts';
+
+/**
+ * The reward MLP (D → hidden… → 1, ReLU), as plain variables and a functional forward pass.
+ *
+ * Dense layers use a custom gradient with explicit transposes: on the wasm backend, matMul with
+ * transposeA/transposeB (what autodiff emits) falls off XNNPACK's fast path and trains ~19×
+ * slower (environment.md, "the transpose trap").
+ */
+
+export interface MlpParams {
+  weights: tf.Variable<tf.Rank.R2>[];
+  biases: tf.Variable<tf.Rank.R1>[];
+}
+
+export function layerSizes(inputDim: number, hidden: readonly number[]): number[] {
+  return [inputDim, ...hidden, 1];
+}
+
+/**
+ * Initial weights from the run's Rng, so they are identical on every backend.
+ * 'pytorch': nn.Linear's default — Kaiming-uniform with a = √5, which is U(±1/√fan_in), and
+ * biases U(±1/√fan_in). 'glorot': tfjs's default — U(±√(6/(fan_in+fan_out))), zero biases.
+ */
+export function initMlp(inputDim: number, hidden: readonly number[], init: ModelSpec['init'], rng: Rng): MlpParams {
+  const sizes = layerSizes(inputDim, hidden);
+  const weights: tf.Variable<tf.Rank.R2>[] = [];
+  const biases: tf.Variable<tf.Rank.R1>[] = [];
+  for (let l = 0; l + 1 < sizes.length; l++) {
+    const fanIn = sizes[l];
+    const fanOut = sizes[l + 1];
+    const wBound = init === 'pytorch' ? 1 / Math.sqrt(fanIn) : Math.sqrt(6 / (fanIn + fanOut));
+    const bBound = init === 'pytorch' ? 1 / Math.sqrt(fanIn) : 0;
+    const w = new Float32Array(fanIn * fanOut);
+    for (let i = 0; i < w.length; i++) w[i] = (2 * rng.next() - 1) * wBound;
+    const b = new Float32Array(fanOut);
+    for (let i = 0; i < b.length; i++) b[i] = (2 * rng.next() - 1) * bBound;
+    weights.push(tf.tidy(() => tf.variable(tf.tensor2d(w, [fanIn, fanOut]), true)));
+    biases.push(tf.tidy(() => tf.variable(tf.tensor1d(b), true)));
+  }
+  return { weights, biases };
+}
+
+export function disposeMlp(params: MlpParams): void {
+  for (const v of [...params.weights, ...params.biases]) v.dispose();
+}
+
+export function mlpVariables(params: MlpParams): tf.Variable[] {
+  return [...params.weights, ...params.biases];
+}
+
+/** Rewards (logits) for a batch of embeddings: [B, D] → [B]. */
+export function mlpForward(params: MlpParams, x: tf.Tensor2D): tf.Tensor1D {
+  let h: tf.Tensor2D = x;
+  const last = params.weights.length - 1;
+  for (let l = 0; l <= last; l++) {
+    // The input layer's gradient w.r.t. the data is never used: skip its (largest) matMul.
+    const y = dense(h, params.weights[l], params.biases[l], l > 0);
+    h = l < last ? tf.relu(y) : y;
+  }
+  return tf.reshape(h, [-1]);
+}
+
+function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, needInputGrad: boolean): tf.Tensor2D {
+  // customGrad passes the inputs and then the save function as one variadic list.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x2, w2, bi] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    save([x2, w2]);
+    return {
+      value: tf.add(tf.matMul(x2, w2), bi),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dy2 = dy as tf.Tensor2D;
+        const dx = needInputGrad ? tf.matMul(dy2, tf.transpose(sw)) : tf.zerosLike(sx);
+        const dw = tf.matMul(tf.transpose(sx), dy2);
+        const db = tf.sum(dy2, 0);
+        return [dx, dw, db];
+      },
+    };
+  });
+  return op(x, w, b) as tf.Tensor2D;
+}
+
+/** A detached copy of the parameters (for rollback to the best epoch). */
+export function snapshotMlp(params: MlpParams): tf.Tensor[] {
+  return mlpVariables(params).map((v) => tf.clone(v));
+}
+
+export function restoreMlp(params: MlpParams, snapshot: tf.Tensor[]): void {
+  mlpVariables(params).forEach((v, i) => v.assign(snapshot[i]));
+}

@@ -1,0 +1,56 @@
+import * as tf from '@tensorflow/tfjs';
+import { throwIfCancelled, yieldToHost } from './cancel.ts';
+import type { EmbeddingStore } from './dataset.ts';
+import { mlpForward, type MlpParams } from './mlp.ts';
+import type { ModelSpec } from './spec.ts';
+
+/**
+ * Scores every row of a split with every ensemble member, chunk by chunk: each chunk of
+ * embeddings is read once and fed to all members, and only the scores are kept.
+ */
+
+export const DEFAULT_SCORE_CHUNK_ROWS = 8192;
+
+export async function scoreRows(
+  store: EmbeddingStore,
+  members: readonly MlpParams[],
+  options: { chunkRows?: number; signal?: AbortSignal; onChunk?: (rowsDone: number, rows: number) => void } = {},
+): Promise<Float32Array[]> {
+  const chunk = options.chunkRows ?? DEFAULT_SCORE_CHUNK_ROWS;
+  const scores = members.map(() => new Float32Array(store.rows));
+  for (let start = 0; start < store.rows; start += chunk) {
+    throwIfCancelled(options.signal);
+    const end = Math.min(store.rows, start + chunk);
+    const data = await store.readRange(start, end, options.signal);
+    const x = tf.tensor2d(data, [end - start, store.dim]);
+    try {
+      for (let m = 0; m < members.length; m++) {
+        const y = tf.tidy(() => mlpForward(members[m], x));
+        scores[m].set(await y.data(), start);
+        y.dispose();
+      }
+    } finally {
+      x.dispose();
+    }
+    options.onChunk?.(end, store.rows);
+    await yieldToHost();
+  }
+  return scores;
+}
+
+/** Combines member scores into the ensemble's reward (method.md §4: mean, min, or first member). */
+export function aggregateScores(
+  memberScores: readonly Float32Array[],
+  aggregation: ModelSpec['ensemble']['aggregation'],
+): Float32Array {
+  if (memberScores.length === 0) throw new RangeError('no member scores to aggregate');
+  if (aggregation === 'first' || memberScores.length === 1) return memberScores[0];
+  const n = memberScores[0].length;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    let acc = aggregation === 'min' ? Infinity : 0;
+    for (const s of memberScores) acc = aggregation === 'min' ? Math.min(acc, s[i]) : acc + s[i];
+    out[i] = aggregation === 'min' ? acc : acc / memberScores.length;
+  }
+  return out;
+}

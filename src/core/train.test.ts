@@ -1,0 +1,122 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { activateWasmBackend } from '../testing/tf.ts';
+import { disposeMlp, initMlp, mlpForward, mlpVariables } from './mlp.ts';
+import { Rng } from './rng.ts';
+import { modelSchema } from './spec.ts';
+import { shouldStopEarly, trainMember, type TrainingRows } from './train.ts';
+
+beforeAll(activateWasmBackend);
+
+/** The same MLP through tfjs's stock autodiff (matMul + add + relu). */
+function plainForward(weights: tf.Tensor2D[], biases: tf.Tensor1D[], x: tf.Tensor2D): tf.Tensor1D {
+  let h = x;
+  weights.forEach((w, l) => {
+    const y = tf.add(tf.matMul(h, w), biases[l]) as tf.Tensor2D;
+    h = l < weights.length - 1 ? tf.relu(y) : y;
+  });
+  return tf.reshape(h, [-1]);
+}
+
+describe('MLP', () => {
+  it('fast-path dense gradients equal stock autodiff gradients', () => {
+    const rng = new Rng('grad');
+    const params = initMlp(24, [16, 8], 'pytorch', rng);
+    const x = tf.tensor2d(Float32Array.from({ length: 32 * 24 }, () => rng.normal()), [32, 24]);
+    const target = tf.tensor1d(Float32Array.from({ length: 32 }, () => rng.normal()));
+    const vars = mlpVariables(params);
+    const loss = (f: () => tf.Tensor1D) => () => tf.mean(tf.square(tf.sub(f(), target))) as tf.Scalar;
+    const fast = tf.variableGrads(loss(() => mlpForward(params, x)), vars);
+    const plain = tf.variableGrads(loss(() => plainForward(params.weights, params.biases, x)), vars);
+    expect(fast.value.dataSync()[0]).toBeCloseTo(plain.value.dataSync()[0], 6);
+    for (const v of vars) {
+      const diff = tf.max(tf.abs(tf.sub(fast.grads[v.name], plain.grads[v.name]))).dataSync()[0];
+      expect(diff).toBeLessThan(1e-6);
+    }
+    tf.dispose([x, target, fast.value, plain.value, ...Object.values(fast.grads), ...Object.values(plain.grads)]);
+    disposeMlp(params);
+  });
+
+  it('initialises like PyTorch nn.Linear: weights and biases within ±1/√fan_in', () => {
+    const params = initMlp(100, [50], 'pytorch', new Rng('init'));
+    const w0 = params.weights[0].dataSync();
+    const b0 = params.biases[0].dataSync();
+    const bound = 1 / Math.sqrt(100);
+    expect(Math.max(...w0.map(Math.abs))).toBeLessThanOrEqual(bound);
+    expect(Math.max(...w0.map(Math.abs))).toBeGreaterThan(0.95 * bound);
+    expect(Math.max(...b0.map(Math.abs))).toBeGreaterThan(0.8 * bound);
+    const glorot = initMlp(100, [50], 'glorot', new Rng('init'));
+    expect(glorot.biases[0].dataSync().every((b) => b === 0)).toBe(true);
+    disposeMlp(params);
+    disposeMlp(glorot);
+  });
+});
+
+describe('early stopping', () => {
+  it('stops when the validation loss exceeds each of the previous `patience` values', () => {
+    expect(shouldStopEarly([1, 0.9, 0.8], 3)).toBe(false);
+    expect(shouldStopEarly([1, 0.9, 0.8, 1.1], 3)).toBe(true);
+    expect(shouldStopEarly([1, 0.9, 0.8, 1.1], 4)).toBe(false); // needs 4 predecessors
+    expect(shouldStopEarly([0.5, 0.9, 0.8, 0.85], 3)).toBe(false); // not above 0.9
+    expect(shouldStopEarly([0.5, 0.6, 0.7, 0.8, 0.95], 3)).toBe(true);
+    expect(shouldStopEarly([0.5, 0.9, 0.8, 0.7, 0.95], 3)).toBe(true);
+  });
+});
+
+/** Rows where the reward is the first embedding coordinate, and pairs labelled by it. */
+function linearProblem(pairs: number, dim: number, noise: number, seed: string): TrainingRows {
+  const rng = new Rng(seed);
+  const rows = 2 * pairs;
+  const x = Float32Array.from({ length: rows * dim }, () => rng.normal());
+  const winners = new Int32Array(pairs);
+  const losers = new Int32Array(pairs);
+  for (let p = 0; p < pairs; p++) {
+    const [i, j] = [2 * p, 2 * p + 1];
+    const aWins = x[i * dim] - x[j * dim] + noise * rng.normal() > 0;
+    winners[p] = aWins ? i : j;
+    losers[p] = aWins ? j : i;
+  }
+  return { embeddings: tf.tensor2d(x, [rows, dim]), winners, losers };
+}
+
+describe('trainMember', () => {
+  for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
+    it(`${objective} learns a linear reward, deterministically and without leaking tensors`, async () => {
+      const data = linearProblem(1000, 8, 0.1, objective);
+      const model = modelSchema.parse({ objective, hidden: [16], training: { batchSize: 256, epochs: 15, lr: 0.01 } });
+      const before = tf.memory().numTensors;
+      const first = await trainMember(model, data, new Rng('m'));
+      const second = await trainMember(model, data, new Rng('m'));
+      expect(second.curve).toEqual(first.curve);
+      const last = first.curve.at(-1)!;
+      expect(last.valAccuracy).toBeGreaterThan(objective === 'bt-mlp' ? 0.9 : 0.7);
+      expect(last.valLoss).toBeLessThan(first.curve[0].valLoss);
+      disposeMlp(first.params);
+      disposeMlp(second.params);
+      expect(tf.memory().numTensors).toBe(before);
+      data.embeddings.dispose();
+    });
+  }
+
+  it('rolls back to the best epoch when asked and records it', async () => {
+    const data = linearProblem(300, 8, 3, 'noisy');
+    const model = modelSchema.parse({ hidden: [64], training: { batchSize: 64, epochs: 12, lr: 0.03, rollback: true, split: 'pairs', epochMode: 'passes' } });
+    const m = await trainMember(model, data, new Rng('r'));
+    const best = m.curve.reduce((b, c) => (c.valLoss < b.valLoss ? c : b));
+    expect(m.bestEpoch).toBe(best.epoch);
+    expect(m.finalEpoch).toBe(best.epoch);
+    disposeMlp(m.params);
+    data.embeddings.dispose();
+  });
+
+  it('stops cleanly when cancelled, leaving no tensors behind', async () => {
+    const data = linearProblem(500, 8, 0.1, 'cancel');
+    const model = modelSchema.parse({ hidden: [16], training: { batchSize: 64, epochs: 30 } });
+    const before = tf.memory().numTensors;
+    const controller = new AbortController();
+    const run = trainMember(model, data, new Rng('c'), { signal: controller.signal, onEpoch: (r) => r.epoch === 2 && controller.abort() });
+    await expect(run).rejects.toThrow('run cancelled');
+    expect(tf.memory().numTensors).toBe(before);
+    data.embeddings.dispose();
+  });
+});
