@@ -18,8 +18,9 @@ import { disposeMlp } from './mlp.ts';
 import { etaSeconds, overallFraction, type ProgressListener, type Stage } from './progress.ts';
 import type { BackendInfo, ExperimentResult, MemberReport, ResultSummary, ScoreMetrics, SeedResult } from './result.ts';
 import { Rng } from './rng.ts';
-import { aggregateScores, scoreRows } from './score.ts';
+import { aggregateScores, DEFAULT_SCORE_CHUNK_ROWS, scoreRows } from './score.ts';
 import { deviationsOf, type ExperimentSpec } from './spec.ts';
+import { applySubsample, type SubsampleRecord } from './subsample.ts';
 import { loadTrainingRows, trainMember, type TrainedMember } from './train.ts';
 import { ENGINE_VERSION, RESULT_FORMAT } from './version.ts';
 
@@ -28,7 +29,11 @@ export interface RunOptions extends ProgressListener {
   /** Recorded in the result; defaults to tfjs's active backend name. */
   backend?: BackendInfo;
   scoreChunkRows?: number;
+  /** Most bytes of embeddings held at once (training rows, one scoring chunk). Default 1 GiB. */
+  memoryCapBytes?: number;
 }
+
+export const DEFAULT_MEMORY_CAP_BYTES = 1 << 30;
 
 /** The dataset a spec names when it is self-contained (the demo); file datasets come from the host. */
 export function datasetFromSpec(spec: ExperimentSpec): Dataset | null {
@@ -36,8 +41,14 @@ export function datasetFromSpec(spec: ExperimentSpec): Dataset | null {
 }
 
 /** Runs annotate → train → score → evaluate for every seed of the spec. */
-export async function runExperiment(spec: ExperimentSpec, dataset: Dataset, options: RunOptions = {}): Promise<ExperimentResult> {
+export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, options: RunOptions = {}): Promise<ExperimentResult> {
   await tf.ready();
+  const { dataset, records: subsample } =
+    spec.dataset.kind === 'files' && spec.dataset.subsample ? applySubsample(fullDataset, spec.dataset.subsample) : { dataset: fullDataset, records: [] };
+  const memoryCap = options.memoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES;
+  const rowBytes = dataset.test.embeddings.dim * 4;
+  const scoreChunkRows = Math.min(options.scoreChunkRows ?? DEFAULT_SCORE_CHUNK_ROWS, Math.floor(memoryCap / rowBytes));
+  if (scoreChunkRows < 1) throw new RangeError(`the memory cap of ${memoryCap} bytes cannot hold one ${rowBytes}-byte embedding row`);
   const started = Date.now();
   const stagesMs: Record<string, number> = {};
   const timed = async <T>(stage: Stage, work: () => Promise<T>): Promise<T> => {
@@ -83,7 +94,7 @@ export async function runExperiment(spec: ExperimentSpec, dataset: Dataset, opti
     const { annotations, stats } = await timed('annotate', async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
 
     report('load', s, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
-    const rows = await timed('load', () => loadTrainingRows(dataset.train.embeddings, annotations, options.signal));
+    const rows = await timed('load', () => loadTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
     const trained: TrainedMember[] = [];
     try {
       for (let m = 0; m < members; m++) {
@@ -114,7 +125,7 @@ export async function runExperiment(spec: ExperimentSpec, dataset: Dataset, opti
           dataset.test.embeddings,
           trained.map((t) => t.params),
           {
-            chunkRows: options.scoreChunkRows,
+            chunkRows: scoreChunkRows,
             signal: options.signal,
             onChunk: (done, total) => report('score', s, done / total, { message: `seed ${seed}: scored ${done}/${total} test responses` }),
           },
@@ -153,8 +164,8 @@ export async function runExperiment(spec: ExperimentSpec, dataset: Dataset, opti
     format: RESULT_FORMAT,
     engineVersion: ENGINE_VERSION,
     spec,
-    deviations: deviationsOf(spec),
-    dataset: { info: dataset.info, train: summarizeSplit(dataset.train), test: summarizeSplit(dataset.test) },
+    deviations: [...deviationsOf(spec), ...subsample.map(describeSubsample)],
+    dataset: { info: dataset.info, train: summarizeSplit(dataset.train), test: summarizeSplit(dataset.test), subsample },
     backend: options.backend ?? { name: tf.getBackend() },
     seeds: seedResults,
     summary: summarize(seedResults),
@@ -235,6 +246,10 @@ function summarize(seeds: SeedResult[]): ResultSummary {
     },
     baseReward: of((s) => s.metrics.baseReward).mean,
   };
+}
+
+function describeSubsample(r: SubsampleRecord): string {
+  return `subsample: ${r.prompts.toLocaleString('en-US')} of ${r.of.toLocaleString('en-US')} ${r.split} prompts (seed ${r.seed})`;
 }
 
 function performanceNow(): number {

@@ -2,6 +2,7 @@ import type { AnnotationStats } from './annotate.ts';
 import type { DatasetInfo, SplitSummary } from './dataset.ts';
 import type { BonCurve, MeanStd, SpearmanSummary } from './metrics.ts';
 import type { ExperimentSpec } from './spec.ts';
+import type { SubsampleRecord } from './subsample.ts';
 import type { EpochRecord } from './train.ts';
 
 /** The result of one experiment: plain JSON, self-describing, comparable across runs. */
@@ -74,7 +75,8 @@ export interface ExperimentResult {
   spec: ExperimentSpec;
   /** Named deviations from the paper-faithful settings in effect (empty = paper-faithful). */
   deviations: string[];
-  dataset: { info: DatasetInfo; train: SplitSummary; test: SplitSummary };
+  /** The data the run used (after any subsample; `subsample` lists what was drawn). */
+  dataset: { info: DatasetInfo; train: SplitSummary; test: SplitSummary; subsample: SubsampleRecord[] };
   backend: BackendInfo;
   seeds: SeedResult[];
   summary: ResultSummary;

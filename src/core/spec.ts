@@ -23,6 +23,14 @@ export const filesDatasetSchema = z.strictObject({
   kind: z.literal('files'),
   /** A label for the opened files, recorded in the result (the data itself is not in the spec). */
   id: z.string().min(1),
+  /** A seeded uniform subsample of prompts: a deviation from the full data, recorded in the result. */
+  subsample: z
+    .strictObject({
+      trainPrompts: positiveInt('subsample.trainPrompts').optional(),
+      testPrompts: positiveInt('subsample.testPrompts').optional(),
+      seed: z.number().int().default(0),
+    })
+    .optional(),
 });
 
 export const scaleSchema = z.discriminatedUnion('kind', [

@@ -58,7 +58,7 @@ export interface TrainCallbacks {
 export async function loadTrainingRows(
   store: EmbeddingStore,
   annotations: Annotations,
-  signal?: AbortSignal,
+  options: { signal?: AbortSignal; maxBytes?: number } = {},
 ): Promise<TrainingRows> {
   const local = new Map<number, number>();
   const unique: number[] = [];
@@ -79,7 +79,14 @@ export async function loadTrainingRows(
     winners[i] = localOf(aWins ? annotations.a[i] : annotations.b[i]);
     losers[i] = localOf(aWins ? annotations.b[i] : annotations.a[i]);
   }
-  const data = await store.gather(Int32Array.from(unique), signal);
+  const bytes = unique.length * store.dim * 4;
+  if (options.maxBytes !== undefined && bytes > options.maxBytes) {
+    throw new RangeError(
+      `the annotated pairs use ${unique.length.toLocaleString('en-US')} distinct responses × ${store.dim} floats = ` +
+        `${formatBytes(bytes)} of embeddings, over the memory cap of ${formatBytes(options.maxBytes)}; lower the budget or raise the cap`,
+    );
+  }
+  const data = await store.gather(Int32Array.from(unique), options.signal);
   return { embeddings: tf.tensor2d(data, [unique.length, store.dim]), winners, losers };
 }
 
@@ -287,6 +294,11 @@ async function runEpoch(
   } finally {
     lossSum.dispose();
   }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;
+  return n >= 1 << 20 ? `${(n / (1 << 20)).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`;
 }
 
 function pick(rows: Int32Array, positions: Int32Array): Int32Array {

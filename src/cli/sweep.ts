@@ -1,0 +1,136 @@
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Dataset } from '../core/dataset.ts';
+import { datasetFromSpec, runExperiment } from '../core/experiment.ts';
+import { canonicalJson, expandSweep, mergeCellResults, parseShard, parseSweep, shardCells, sweepTable, type CellResult, type SweepSpec } from '../core/sweep.ts';
+import { parseBackend, UsageError, activateBackend } from './backend.ts';
+
+/**
+ * `reward-lab sweep` runs the cells of one shard of a grid, writing each finished cell to
+ * OUT/cells/<id>.json (atomically, so an interrupted shard resumes where it stopped);
+ * `reward-lab merge` combines the cells of one or more output folders into one result set.
+ */
+
+export type DataLoader = (dir: string) => Promise<Dataset & { close(): Promise<void> }>;
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${path}: ${(e as Error).message}`);
+  }
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${what} ${path} is not valid JSON: ${(e as Error).message}`);
+  }
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${process.pid}.tmp`;
+  await writeFile(tmp, text);
+  await rename(tmp, path);
+}
+
+async function finishedCells(dir: string): Promise<CellResult[]> {
+  const cellsDir = join(dir, 'cells');
+  let names: string[];
+  try {
+    names = (await readdir(cellsDir)).filter((n) => n.endsWith('.json'));
+  } catch {
+    return [];
+  }
+  return Promise.all(names.map(async (n) => (await readJson(join(cellsDir, n), 'cell result')) as CellResult));
+}
+
+export async function sweepCommand(args: string[], loadData: DataLoader): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      spec: { type: 'string' },
+      shard: { type: 'string', default: '0/1' },
+      out: { type: 'string' },
+      data: { type: 'string' },
+      backend: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  if (!values.spec || !values.out) throw new UsageError('sweep needs --spec FILE and --out DIR');
+  const sweep = parseSweep(await readJson(values.spec, 'sweep spec'));
+  const { shard, shards } = parseShard(values.shard);
+  const cells = shardCells(expandSweep(sweep), shard, shards);
+  await mkdir(join(values.out, 'cells'), { recursive: true });
+  await ensureSameSweep(values.out, sweep);
+
+  const done = new Set((await finishedCells(values.out)).map((c) => c.cellKey));
+  const todo = cells.filter((c) => !done.has(c.key));
+  const say = (line: string) => values.quiet || process.stderr.write(`${line}\n`);
+  say(`shard ${shard}/${shards}: ${cells.length} cells, ${cells.length - todo.length} already done, ${todo.length} to run`);
+
+  await activateBackend(parseBackend(values.backend));
+  const data = values.data ? await loadData(values.data) : null;
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    for (const [i, cell] of todo.entries()) {
+      const dataset = data ?? datasetFromSpec(cell.spec);
+      if (!dataset) throw new UsageError('the sweep names a file dataset: pass its folder with --data DIR');
+      const spec = data ? { ...cell.spec, dataset: withFilesId(cell.spec, data.info.id) } : cell.spec;
+      say(`[${i + 1}/${todo.length}] cell ${cell.id}: ${canonicalJson(cell.axes)} seed ${cell.seed}`);
+      const result = await runExperiment(spec, dataset, { signal: controller.signal });
+      const record: CellResult = { cellKey: cell.key, axes: cell.axes, seed: cell.seed, result };
+      await writeAtomically(join(values.out, 'cells', `${cell.id}.json`), `${JSON.stringify(record)}\n`);
+    }
+  } finally {
+    process.off('SIGINT', onSigint);
+    await data?.close();
+  }
+  return 0;
+}
+
+function withFilesId(spec: CellResult['result']['spec'], id: string): CellResult['result']['spec']['dataset'] {
+  return spec.dataset.kind === 'files' ? { ...spec.dataset, id } : { kind: 'files', id };
+}
+
+/** A shard folder belongs to one sweep: refuse to mix cells of two grids. */
+async function ensureSameSweep(dir: string, sweep: SweepSpec): Promise<void> {
+  const path = join(dir, 'sweep.json');
+  let existing: unknown;
+  try {
+    existing = JSON.parse(await readFile(path, 'utf8'));
+  } catch {
+    await writeAtomically(path, `${JSON.stringify(sweep, null, 2)}\n`);
+    return;
+  }
+  if (canonicalJson(parseSweep(existing)) !== canonicalJson(sweep)) {
+    throw new UsageError(`${dir} already holds cells of a different sweep (${path}); use another --out folder`);
+  }
+}
+
+export async function mergeCommand(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' } }, allowPositionals: true, strict: true });
+  if (positionals.length === 0) throw new UsageError('merge needs at least one sweep output folder');
+  const sweep = parseSweep(await readJson(join(positionals[0], 'sweep.json'), 'sweep spec'));
+  const parts: CellResult[] = [];
+  for (const dir of positionals) {
+    const other = parseSweep(await readJson(join(dir, 'sweep.json'), 'sweep spec'));
+    if (canonicalJson(other) !== canonicalJson(sweep)) throw new UsageError(`${dir} holds a different sweep than ${positionals[0]}`);
+    parts.push(...(await finishedCells(dir)));
+  }
+  const { set, missing } = mergeCellResults(sweep, parts);
+  const out = values.out ?? join(positionals[0], 'sweep-result.json');
+  await writeAtomically(out, `${JSON.stringify(set)}\n`);
+  for (const row of sweepTable(set)) {
+    const m = row.metrics;
+    process.stdout.write(
+      `${canonicalJson(row.axes)}  seeds ${row.seeds.length}  improvement ${m.improvement.mean.toFixed(3)} ± ${m.improvement.std.toFixed(3)}  ` +
+        `spearman ${m.spearman.mean.toFixed(3)} ± ${m.spearman.std.toFixed(3)}\n`,
+    );
+  }
+  process.stderr.write(`wrote ${out}: ${set.cells.length} cells${missing.length ? `, ${missing.length} still missing` : ''}\n`);
+  return 0;
+}
