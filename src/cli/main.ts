@@ -1,27 +1,35 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { isCancelled } from '../core/cancel.ts';
+import { DatasetQuestionError } from '../core/npyDataset.ts';
 import type { Dataset } from '../core/dataset.ts';
 import { datasetFromSpec, runExperiment } from '../core/experiment.ts';
 import { PRESETS, type PresetName } from '../core/presets.ts';
 import { parseSpec, SpecError, type ExperimentSpec } from '../core/spec.ts';
 import { parseBackend, UsageError, activateBackend } from './backend.ts';
 import { runBench } from './bench.ts';
-import { openNpyDataset } from './npyDataset.ts';
+import { openDataDirectory } from './dataDirectory.ts';
+import { explainQuestions, LAYOUT_OPTION_FORMS, parseLayoutOption } from './npyDataset.ts';
+import { PACK_USAGE, packCommand } from './pack.ts';
 import { progressPrinter } from './progressLine.ts';
 
 const USAGE = `Reward Lab — reward-model experiments on precomputed embeddings
 
 usage:
-  reward-lab run   [--spec FILE | --preset NAME] [--data DIR] [--out FILE] [--backend wasm|cpu] [--quiet]
+  reward-lab run   [--spec FILE | --preset NAME] [--data DIR [--layout NKD|KND]] [--out FILE] [--backend wasm|cpu] [--quiet]
   reward-lab spec  [--preset NAME]          print a complete spec (all defaults filled in)
   reward-lab bench [--json FILE] [--backends wasm,cpu] [--runs N]
+  ${PACK_USAGE}
+                   convert a .npy folder to train.arrow + test.arrow (optionally subsampled, float16)
 
 run:
   --spec FILE     an ExperimentSpec as JSON; omitted fields take the paper's defaults
   --preset NAME   start from a named spec instead: ${Object.keys(PRESETS).join(', ')}
-  --data DIR      a folder with train/test .npy pairs (embd_*_train.npy + reward_*_train.npy, …);
+  --data DIR      a folder with train/test .npy pairs (embd_*_train.npy + reward_*_train.npy, …)
+                  or a packed one (train.arrow + test.arrow);
                   without it the spec's demo dataset is generated
+  --layout L      how the .npy files are laid out, when their names and shapes do not settle it:
+                  NKD (N, K, D), KND (K, N, D), or per split, e.g. train=KND,test=NKD
   --out FILE      write the result JSON there (default: stdout)
   --backend NAME  tfjs backend: wasm (default) or cpu
 progress goes to stderr; Ctrl-C cancels cleanly.`;
@@ -35,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       return specCommand(rest);
     case 'bench':
       return runBench(rest);
+    case 'pack':
+      return packCommand(rest);
     case undefined:
     case '-h':
     case '--help':
@@ -77,6 +87,7 @@ async function runCommand(args: string[]): Promise<number> {
       data: { type: 'string' },
       out: { type: 'string' },
       backend: { type: 'string' },
+      layout: { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
     strict: true,
@@ -87,7 +98,9 @@ async function runCommand(args: string[]): Promise<number> {
   let dataset: Dataset;
   let close = async () => {};
   if (values.data) {
-    const opened = await openNpyDataset(values.data);
+    const layout = values.layout === undefined ? undefined : parseLayoutOption(values.layout);
+    if (layout === null) throw new UsageError(`--layout must be ${LAYOUT_OPTION_FORMS}, got "${values.layout}"`);
+    const opened = await openDataDirectory(values.data, { layout });
     dataset = opened;
     close = () => opened.close();
     // The files, not the spec's demo settings, are the dataset of this run.
@@ -147,7 +160,10 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    if (error instanceof SpecError) {
+    if (error instanceof DatasetQuestionError) {
+      process.stderr.write(`reward-lab: ${explainQuestions(error)}\n`);
+      process.exitCode = 2;
+    } else if (error instanceof SpecError) {
       process.stderr.write(`reward-lab: ${error.message}\n`);
       process.exitCode = 2;
     } else if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
