@@ -5,13 +5,14 @@ import { DatasetQuestionError } from '../core/npyDataset.ts';
 import type { Dataset } from '../core/dataset.ts';
 import { datasetFromSpec, runExperiment } from '../core/experiment.ts';
 import { PRESETS, type PresetName } from '../core/presets.ts';
-import { parseSpec, SpecError, type ExperimentSpec } from '../core/spec.ts';
+import { bindFilesDataset, parseSpec, SpecError, type ExperimentSpec } from '../core/spec.ts';
 import { parseBackend, UsageError, activateBackend } from './backend.ts';
 import { runBench } from './bench.ts';
 import { openDataDirectory } from './dataDirectory.ts';
 import { explainQuestions, LAYOUT_OPTION_FORMS, parseLayoutOption } from './npyDataset.ts';
 import { PACK_USAGE, packCommand } from './pack.ts';
 import { progressPrinter } from './progressLine.ts';
+import { mergeCommand, sweepCommand } from './sweep.ts';
 
 const USAGE = `Reward Lab — reward-model experiments on precomputed embeddings
 
@@ -21,6 +22,10 @@ usage:
   reward-lab bench [--json FILE] [--backends wasm,cpu] [--runs N]
   ${PACK_USAGE}
                    convert a .npy folder to train.arrow + test.arrow (optionally subsampled, float16)
+  reward-lab sweep --spec GRID.json --out DIR [--shard i/n] [--data DIR] [--backend wasm|cpu]
+                   run one shard of a grid; finished cells land in DIR/cells/ and are skipped on rerun
+  reward-lab merge DIR... [--out FILE]
+                   combine the cells of shard folders into one result set (DIR/sweep-result.json)
 
 run:
   --spec FILE     an ExperimentSpec as JSON; omitted fields take the paper's defaults
@@ -45,6 +50,10 @@ async function main(argv: string[]): Promise<number> {
       return runBench(rest);
     case 'pack':
       return packCommand(rest);
+    case 'sweep':
+      return sweepCommand(rest, (dir) => openDataDirectory(dir));
+    case 'merge':
+      return mergeCommand(rest);
     case undefined:
     case '-h':
     case '--help':
@@ -103,8 +112,7 @@ async function runCommand(args: string[]): Promise<number> {
     const opened = await openDataDirectory(values.data, { layout });
     dataset = opened;
     close = () => opened.close();
-    // The files, not the spec's demo settings, are the dataset of this run.
-    spec = { ...spec, dataset: { kind: 'files', id: opened.info.id } };
+    spec = bindFilesDataset(spec, opened.info.id);
   } else {
     const demo = datasetFromSpec(spec);
     if (!demo) {

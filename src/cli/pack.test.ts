@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile, copyFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { openArrowDataset, type ArrowDataset } from '../core/arrowFormat.ts';
@@ -10,24 +8,12 @@ import type { Dataset } from '../core/dataset.ts';
 import { halfToFloat } from '../core/npy.ts';
 import type { ExperimentResult } from '../core/result.ts';
 import { applySubsample } from '../core/subsample.ts';
+import { cli } from '../testing/cli.ts';
 import { writeDemoAsNpy } from '../testing/demoNpy.ts';
 import { floatToHalf } from '../testing/writeNpy.ts';
 import { openDataDirectory } from './dataDirectory.ts';
 import { FileSource } from './fileSource.ts';
 import { openNpyDirectory } from './npyDataset.ts';
-
-const run = promisify(execFile);
-const BIN = join(import.meta.dirname, 'bin.mjs');
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (e) {
-    const err = e as { code: number; stdout: string; stderr: string };
-    return { code: err.code, stdout: err.stdout, stderr: err.stderr };
-  }
-}
 
 const demo = { trainPrompts: 1500, responsesPerTrainPrompt: 10, testPrompts: 60, responsesPerTestPrompt: 50, dim: 16, seed: 3 };
 const smallSpec = {

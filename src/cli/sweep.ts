@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Dataset } from '../core/dataset.ts';
 import { datasetFromSpec, runExperiment } from '../core/experiment.ts';
+import { bindFilesDataset } from '../core/spec.ts';
 import { canonicalJson, expandSweep, mergeCellResults, parseShard, parseSweep, shardCells, sweepTable, type CellResult, type SweepSpec } from '../core/sweep.ts';
 import { parseBackend, UsageError, activateBackend } from './backend.ts';
 
@@ -79,7 +80,7 @@ export async function sweepCommand(args: string[], loadData: DataLoader): Promis
     for (const [i, cell] of todo.entries()) {
       const dataset = data ?? datasetFromSpec(cell.spec);
       if (!dataset) throw new UsageError('the sweep names a file dataset: pass its folder with --data DIR');
-      const spec = data ? { ...cell.spec, dataset: withFilesId(cell.spec, data.info.id) } : cell.spec;
+      const spec = data ? bindFilesDataset(cell.spec, data.info.id) : cell.spec;
       say(`[${i + 1}/${todo.length}] cell ${cell.id}: ${canonicalJson(cell.axes)} seed ${cell.seed}`);
       const result = await runExperiment(spec, dataset, { signal: controller.signal });
       const record: CellResult = { cellKey: cell.key, axes: cell.axes, seed: cell.seed, result };
@@ -90,10 +91,6 @@ export async function sweepCommand(args: string[], loadData: DataLoader): Promis
     await data?.close();
   }
   return 0;
-}
-
-function withFilesId(spec: CellResult['result']['spec'], id: string): CellResult['result']['spec']['dataset'] {
-  return spec.dataset.kind === 'files' ? { ...spec.dataset, id } : { kind: 'files', id };
 }
 
 /** A shard folder belongs to one sweep: refuse to mix cells of two grids. */

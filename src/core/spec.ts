@@ -152,6 +152,15 @@ export function defaultSpec(): ExperimentSpec {
 }
 
 /**
+ * The spec of a run on opened files: the files (named by `id`) replace a demo dataset, and a
+ * files spec keeps its subsample settings.
+ */
+export function bindFilesDataset(spec: ExperimentSpec, id: string): ExperimentSpec {
+  const dataset = spec.dataset.kind === 'files' ? { ...spec.dataset, id } : ({ kind: 'files', id } as const);
+  return { ...spec, dataset };
+}
+
+/**
  * Named deviations from the paper-faithful defaults in effect for a spec. Recorded in every
  * result so that numbers compared with the papers say how they were made.
  */
