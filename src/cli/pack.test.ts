@@ -152,6 +152,14 @@ describe('reward-lab pack', () => {
     }
     const manifest = JSON.parse(await readFile(join(a, 'manifest.json'), 'utf8'));
     expect(manifest.subsample.train).toMatchObject({ prompts: 200, of: 1500, seed: 7 });
+    // A run on the packed subsample says so among its deviations from the full data.
+    await writeFile(join(dir, 'sub-spec.json'), JSON.stringify({ ...JSON.parse(await readFile(join(dir, 'spec.json'), 'utf8')), annotation: { budget: 200, scale: { kind: 'std' } } }));
+    const onSubsample = await cli(['run', '--spec', join(dir, 'sub-spec.json'), '--data', a, '--quiet']);
+    expect(onSubsample.code, onSubsample.stderr).toBe(0);
+    expect((JSON.parse(onSubsample.stdout) as ExperimentResult).deviations).toEqual([
+      'subsample: 200 of 1,500 train prompts (seed 7)',
+      'subsample: 20 of 60 test prompts (seed 7)',
+    ]);
     expect(manifest.splits.train.prompts).toBe(200);
   });
 

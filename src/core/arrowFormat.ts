@@ -1028,5 +1028,9 @@ export async function openArrowDataset(train: ByteSource, test: ByteSource, opti
     ...(m.embedder !== undefined ? { embedder: m.embedder } : {}),
     ...(m.goldenRewardModel !== undefined ? { goldenRewardModel: m.goldenRewardModel } : {}),
   };
+  const packedSubsample = [tr, te].flatMap((s) =>
+    s.meta.subsample ? [{ split: s.meta.split, prompts: s.meta.subsample.prompts, of: s.meta.subsample.of, seed: s.meta.subsample.seed }] : [],
+  );
+  if (packedSubsample.length) info.subsample = packedSubsample;
   return { info, train: tr, test: te };
 }

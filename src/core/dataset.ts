@@ -1,3 +1,5 @@
+import type { SubsampleRecord } from './subsample.ts';
+
 /**
  * The dataset model. Rewards are small (one float per response) and always in memory;
  * embeddings are reached through `EmbeddingStore`, which an in-memory array, a lazily
@@ -38,6 +40,8 @@ export interface DatasetInfo {
   readonly generator?: string;
   readonly embedder?: string;
   readonly goldenRewardModel?: string;
+  /** Prompts were subsampled before the data reached Reward Lab (e.g. by `reward-lab pack`). */
+  subsample?: SubsampleRecord[];
 }
 
 export interface Dataset {
