@@ -25,5 +25,26 @@ export default tseslint.config(
       'no-restricted-globals': ['error', 'window', 'document', 'process', 'localStorage'],
     },
   },
+  {
+    // The page never loads tfjs: the engine worker owns it and every tensor (architecture.md),
+    // which also keeps the page's bundle small. Tests may run the engine in Node.
+    files: ['src/ui/**/*.{ts,tsx}', 'src/main.tsx'],
+    ignores: ['**/*.test.ts', '**/*.test.tsx'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['@tensorflow/*'], message: 'tfjs lives in the engine worker (src/worker); talk to it through EngineClient.', allowTypeImports: true },
+            {
+              group: ['**/core/experiment*', '**/core/train*', '**/core/mlp*', '**/core/score*'],
+              message: 'these engine modules load tfjs; run them in the worker.',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['src/cli/*.mjs'], languageOptions: { globals: globals.node } },
 );

@@ -1,8 +1,40 @@
-import { defineConfig } from 'vitest/config';
+import { defineConfig, type Plugin } from 'vitest/config';
 import react from '@vitejs/plugin-react';
 
+/**
+ * The page may talk to its own origin only: data never leaves the machine. wasm needs
+ * 'wasm-unsafe-eval'; recharts and React set inline styles. The dev server is left without it
+ * (its HMR client uses inline scripts and a websocket); the build and `vite preview` carry it,
+ * so the end-to-end tests run under the real policy.
+ */
+const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "worker-src 'self' blob:",
+  "script-src 'self' 'wasm-unsafe-eval'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self' data: blob:",
+  "object-src 'none'",
+  "base-uri 'self'",
+  "form-action 'none'",
+].join('; ');
+
+function contentSecurityPolicy(): Plugin {
+  return {
+    name: 'reward-lab-csp',
+    apply: 'build',
+    transformIndexHtml: () => [
+      { tag: 'meta', attrs: { 'http-equiv': 'Content-Security-Policy', content: CONTENT_SECURITY_POLICY }, injectTo: 'head-prepend' },
+    ],
+  };
+}
+
 export default defineConfig({
-  plugins: [react()],
+  plugins: [react(), contentSecurityPolicy()],
+  worker: { format: 'es' },
+  build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  // A meta tag does not govern workers: the header does, for the page and the engine worker alike.
+  preview: { headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
   test: {
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
     environment: 'node',

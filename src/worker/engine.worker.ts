@@ -1,0 +1,104 @@
+/**
+ * The engine worker: owns tfjs, the demo dataset and every tensor. The page reaches it only
+ * through the typed EngineApi (comlink), so a long run never blocks the UI thread.
+ */
+import '../zodConfig.ts';
+import * as Comlink from 'comlink';
+import { CancelledError } from '../core/cancel.ts';
+import type { Dataset } from '../core/dataset.ts';
+import { makeDemoDataset } from '../core/demo.ts';
+import { runExperiment } from '../core/experiment.ts';
+import { expectedSamePromptError, resolveScale } from '../core/labeler.ts';
+import type { EpochEvent, Progress } from '../core/progress.ts';
+import type { ExperimentResult } from '../core/result.ts';
+import type { DemoDatasetSpec, ExperimentSpec, ScaleSpec } from '../core/spec.ts';
+import { engineBackendInfo, selectBackend } from './backend.ts';
+import { describeDataset } from './describe.ts';
+import type { BackendChoice, BackendReport, DatasetDescription, EngineApi, LabelNoise, RunCallbacks } from './protocol.ts';
+
+/** Progress events are throttled: each one is a message the page must render. */
+const PROGRESS_INTERVAL_MS = 100;
+
+class Engine implements EngineApi {
+  private backend: Promise<BackendReport> | null = null;
+  private cached: { key: string; dataset: Dataset; buildMs: number } | null = null;
+  private description: { key: string; value: DatasetDescription } | null = null;
+  private controller: AbortController | null = null;
+
+  selectBackend(choice: BackendChoice): Promise<BackendReport> {
+    if (this.controller) return Promise.reject(new Error('cannot switch backends while a run is in progress'));
+    this.backend = selectBackend(choice);
+    return this.backend;
+  }
+
+  async describeDataset(spec: DemoDatasetSpec): Promise<DatasetDescription> {
+    const { key, dataset, buildMs } = this.dataset(spec);
+    if (this.description?.key !== key) this.description = { key, value: describeDataset(dataset, buildMs) };
+    return this.description.value;
+  }
+
+  async labelNoise(spec: DemoDatasetSpec, scaleSpec: ScaleSpec, betas: number[]): Promise<LabelNoise> {
+    const { dataset } = this.dataset(spec);
+    const { train, info } = dataset;
+    const scale = resolveScale(scaleSpec, info, train.rewards).value;
+    return {
+      scale,
+      points: betas.map((beta) => ({
+        beta,
+        errorRate: expectedSamePromptError(train.rewards, train.prompts, train.responsesPerPrompt, beta, scale),
+      })),
+    };
+  }
+
+  async run(spec: ExperimentSpec, callbacks: RunCallbacks): Promise<ExperimentResult> {
+    if (this.controller) throw new Error('a run is already in progress');
+    if (spec.dataset.kind !== 'demo') throw new Error('the app runs the demo dataset only; use the CLI for dataset files');
+    const controller = new AbortController();
+    this.controller = controller;
+    try {
+      const backend = await (this.backend ?? this.selectBackend('auto'));
+      const { dataset } = this.dataset(spec.dataset);
+      if (controller.signal.aborted) throw new CancelledError();
+      return await runExperiment(spec, dataset, {
+        signal: controller.signal,
+        backend: engineBackendInfo(backend),
+        onProgress: throttle(callbacks),
+        onEpoch: (event: EpochEvent) => void callbacks.onEpoch(event),
+      });
+    } finally {
+      this.controller = null;
+      // comlink hands the callbacks over as a proxy; release its port once the run is over.
+      (callbacks as Partial<Comlink.Remote<RunCallbacks>>)[Comlink.releaseProxy]?.();
+    }
+  }
+
+  cancel(): void {
+    this.controller?.abort();
+  }
+
+  /** The demo dataset is deterministic in its parameters, so one cached copy serves every call. */
+  private dataset(spec: DemoDatasetSpec): { key: string; dataset: Dataset; buildMs: number } {
+    const key = JSON.stringify(spec);
+    if (this.cached?.key !== key) {
+      const t0 = performance.now();
+      const dataset = makeDemoDataset(spec);
+      this.cached = { key, dataset, buildMs: performance.now() - t0 };
+    }
+    return this.cached;
+  }
+}
+
+function throttle(callbacks: RunCallbacks): (p: Progress) => void {
+  let last = 0;
+  let lastStage = '';
+  return (p) => {
+    const now = performance.now();
+    if (p.stage === lastStage && p.stage !== 'done' && now - last < PROGRESS_INTERVAL_MS) return;
+    last = now;
+    lastStage = p.stage;
+    // Fire and forget: the page's answer is not needed, and awaiting it would stall training.
+    void callbacks.onProgress(p);
+  };
+}
+
+Comlink.expose(new Engine());

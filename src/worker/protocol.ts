@@ -1,0 +1,80 @@
+/**
+ * The typed contract between the page and the engine worker. Everything that crosses it is
+ * structured-clonable plain data: specs in, summaries and results out, never tensors.
+ */
+import type { DatasetInfo, SplitSummary } from '../core/dataset.ts';
+import type { EpochEvent, Progress } from '../core/progress.ts';
+import type { ExperimentResult } from '../core/result.ts';
+import type { DemoDatasetSpec, ExperimentSpec, ScaleSpec } from '../core/spec.ts';
+
+export const BACKEND_NAMES = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
+export type BackendName = (typeof BACKEND_NAMES)[number];
+export type BackendChoice = 'auto' | BackendName;
+
+export interface AdapterInfo {
+  vendor: string;
+  architecture: string;
+  description: string;
+  /** A CPU-emulated adapter (e.g. SwiftShader): correct but far slower than wasm. */
+  software: boolean;
+}
+
+export interface BackendCandidate {
+  name: BackendName;
+  /** 'skipped': usable but passed over by the automatic choice (see note). */
+  status: 'active' | 'available' | 'skipped' | 'unavailable' | 'untried';
+  note: string;
+}
+
+export interface BackendReport {
+  /** The backend tfjs is running on now. */
+  name: BackendName;
+  choice: BackendChoice;
+  adapter: AdapterInfo | null;
+  /** wasm only: whether the SIMD binary is in use. */
+  simd: boolean | null;
+  /** Why this backend: the fallback story in one sentence. */
+  reason: string;
+  candidates: BackendCandidate[];
+}
+
+export interface Histogram {
+  edges: number[];
+  counts: number[];
+}
+
+export interface DatasetDescription {
+  info: DatasetInfo;
+  train: SplitSummary;
+  test: SplitSummary;
+  /** Golden-reward histograms on one shared range, so train and test overlay. */
+  trainRewards: Histogram;
+  testRewards: Histogram;
+  buildMs: number;
+}
+
+export interface LabelNoisePoint {
+  beta: number;
+  /** Expected fraction of random same-prompt labels that contradict the golden order. */
+  errorRate: number;
+}
+
+export interface LabelNoise {
+  /** The resolved reward scale s the rates were computed with. */
+  scale: number;
+  points: LabelNoisePoint[];
+}
+
+export interface RunCallbacks {
+  onProgress(progress: Progress): void;
+  onEpoch(event: EpochEvent): void;
+}
+
+export interface EngineApi {
+  selectBackend(choice: BackendChoice): Promise<BackendReport>;
+  describeDataset(dataset: DemoDatasetSpec): Promise<DatasetDescription>;
+  labelNoise(dataset: DemoDatasetSpec, scale: ScaleSpec, betas: number[]): Promise<LabelNoise>;
+  run(spec: ExperimentSpec, callbacks: RunCallbacks): Promise<ExperimentResult>;
+  /** Aborts the run in progress, if any; the run's promise then rejects with a CancelledError. */
+  cancel(): void;
+}
