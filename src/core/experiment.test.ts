@@ -78,6 +78,9 @@ describe('experiment on the demo dataset', () => {
     expect(r.dataset.test.responsesPerPrompt).toBe(100);
     expect(Object.keys(r.timings.stagesMs).sort()).toEqual(['annotate', 'evaluate', 'load', 'score', 'train']);
     expect(r.seeds[0].members[0].curve).toHaveLength(2);
+    // One seed: no spread over seeds; the spread over repeats is that seed's.
+    expect(r.summary.bon.std.every((s) => s === 0)).toBe(true);
+    r.summary.bon.repeatStd.forEach((s, i) => expect(s).toBeCloseTo(r.seeds[0].metrics.bon.std[i], 12));
     expect(JSON.parse(JSON.stringify(r))).toEqual(r);
   });
 

@@ -241,6 +241,7 @@ function summarize(seeds: SeedResult[]): ResultSummary {
       n: first.n,
       mean: bonMean.map((m) => m.mean),
       std: bonMean.map((m) => m.std),
+      repeatStd: first.n.map((_, i) => Math.sqrt(meanStd(seeds.map((s) => s.metrics.bon.std[i] ** 2)).mean)),
       oracle: across((s) => s.metrics.bon.oracle).map((m) => m.mean),
       random: across((s) => s.metrics.bon.random).map((m) => m.mean),
     },

@@ -1,6 +1,6 @@
 import type { Split } from './dataset.ts';
 import type { Rng } from './rng.ts';
-import type { PairingSpec } from './spec.ts';
+import type { PairingSpec, SpecIssue } from './spec.ts';
 
 /**
  * Which pairs get annotated (method.md §3). Pairs are global train-row indices (a, b).
@@ -18,28 +18,50 @@ export interface PairSelection {
 
 export class PairingError extends Error {}
 
+/**
+ * Why a pairing cannot be drawn from a train split of `prompts` × `k`, as spec issues (empty when
+ * it can). The engine refuses to start on any; the app shows them before Run.
+ */
+export function pairingIssues(pairing: PairingSpec, budget: number, prompts: number, k: number): SpecIssue[] {
+  const issues: SpecIssue[] = [];
+  if (k < 2) issues.push({ path: 'dataset', message: `pairing needs at least 2 responses per prompt, the train split has ${k}` });
+  if (pairing.scope === 'cross-prompt' && prompts < 2) {
+    issues.push({ path: 'annotation.pairing.scope', message: 'cross-prompt pairing needs at least 2 train prompts' });
+  }
+  const perPrompt = pairsPerPrompt(pairing);
+  const distinct = pairing.scope === 'cross-prompt' ? Infinity : pairing.candidates === 'random' ? (k * (k - 1)) / 2 : 1;
+  if (perPrompt > distinct) {
+    issues.push({
+      path: 'annotation.pairing.pairsPerPrompt',
+      message:
+        `${pairing.candidates} same-prompt pairing has only ${distinct} distinct pair(s) per prompt, ` +
+        `but pairsPerPrompt is ${perPrompt}; lower pairsPerPrompt or use cross-prompt pairing`,
+    });
+  }
+  const needed = Math.ceil(budget / perPrompt);
+  if (needed > prompts) {
+    issues.push({
+      path: 'annotation.budget',
+      message:
+        `budget ${fmt(budget)} needs ${fmt(needed)} prompts at ${perPrompt} pair(s) per prompt, ` +
+        `but the train split has only ${fmt(prompts)}; lower the budget or use more pairs per prompt`,
+    });
+  }
+  return issues;
+}
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+function pairsPerPrompt(pairing: PairingSpec): number {
+  return pairing.convention === 'one-per-prompt' ? 1 : pairing.pairsPerPrompt;
+}
+
 export function selectPairs(split: Split, pairing: PairingSpec, budget: number, rng: Rng): PairSelection {
   const { prompts, responsesPerPrompt: k } = split;
-  if (k < 2) throw new PairingError(`pairing needs at least 2 responses per prompt, the train split has ${k}`);
-  if (pairing.scope === 'cross-prompt' && prompts < 2) {
-    throw new PairingError('cross-prompt pairing needs at least 2 train prompts');
-  }
-  const perPrompt = pairing.convention === 'one-per-prompt' ? 1 : pairing.pairsPerPrompt;
-  const distinctPerPrompt =
-    pairing.scope === 'cross-prompt' ? Infinity : pairing.candidates === 'random' ? (k * (k - 1)) / 2 : 1;
-  if (perPrompt > distinctPerPrompt) {
-    throw new PairingError(
-      `${pairing.candidates} same-prompt pairing has only ${distinctPerPrompt} distinct pair(s) per prompt, ` +
-        `but pairsPerPrompt is ${perPrompt}; lower pairsPerPrompt or use cross-prompt pairing`,
-    );
-  }
+  const issues = pairingIssues(pairing, budget, prompts, k);
+  if (issues.length > 0) throw new PairingError(issues.map((i) => i.message).join('; '));
+  const perPrompt = pairsPerPrompt(pairing);
   const promptsNeeded = Math.ceil(budget / perPrompt);
-  if (promptsNeeded > prompts) {
-    throw new PairingError(
-      `budget ${budget} needs ${promptsNeeded} prompts at ${perPrompt} pair(s) per prompt, ` +
-        `but the train split has only ${prompts}; lower the budget or use more pairs per prompt`,
-    );
-  }
 
   const ranks = new RankLookup(split);
   const candidates = candidateRanks(pairing.candidates, k);

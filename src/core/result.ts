@@ -64,8 +64,11 @@ export interface ResultSummary {
   heldOutGoldenAccuracy: MeanStd;
   pickQuantile: MeanStd;
   topHalfRate: MeanStd;
-  /** BoN curve across seeds: mean and std (over seeds) of each seed's mean over repeats. */
-  bon: { n: number[]; mean: number[]; std: number[]; oracle: number[]; random: number[] };
+  /**
+   * BoN curve across seeds: the mean and the std over seeds of each seed's mean over repeats;
+   * `repeatStd` is the spread over repeats (root mean square of the seeds' repeat stds).
+   */
+  bon: { n: number[]; mean: number[]; std: number[]; repeatStd: number[]; oracle: number[]; random: number[] };
   baseReward: number;
 }
 

@@ -3,7 +3,7 @@
  * comparison. The full ExperimentResult stays in IndexedDB for export.
  */
 import { histogram, meanStd, type MeanStd } from '../core/metrics.ts';
-import type { BackendInfo, ExperimentResult, SeedResult } from '../core/result.ts';
+import type { BackendInfo, ExperimentResult } from '../core/result.ts';
 import type { ExperimentSpec } from '../core/spec.ts';
 import type { EpochRecord } from '../core/train.ts';
 import type { Histogram } from '../worker/protocol.ts';
@@ -129,14 +129,9 @@ export function summarizeRun(result: ExperimentResult, id: string): RunSummary {
   };
 }
 
-function bonSummary({ summary, seeds }: ExperimentResult): BonSummary {
-  const { n, mean, std: seedStd, oracle, random } = summary.bon;
-  const repeatStd = (i: number) => Math.sqrt(meanOf(seeds.map((s: SeedResult) => s.metrics.bon.std[i] ** 2)));
-  return { n, mean, std: n.map((_, i) => repeatStd(i)), seedStd, oracle, random };
-}
-
-function meanOf(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0) / values.length;
+function bonSummary({ summary }: ExperimentResult): BonSummary {
+  const { n, mean, std: seedStd, repeatStd, oracle, random } = summary.bon;
+  return { n, mean, std: repeatStd, seedStd, oracle, random };
 }
 
 const OBJECTIVE_LABELS: Record<ExperimentSpec['model']['objective'], string> = { 'bt-mlp': 'BT-MLP', 'clf-mlp': 'CLF-MLP' };

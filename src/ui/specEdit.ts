@@ -13,6 +13,7 @@ import type {
   SpecIssue,
   TrainingSpec,
 } from '../core/spec.ts';
+import { pairingIssues } from '../core/pairing.ts';
 
 export const withDataset = (s: ExperimentSpec, patch: Partial<Omit<DemoDatasetSpec, 'kind'>>): ExperimentSpec =>
   s.dataset.kind === 'demo' ? { ...s, dataset: { ...s.dataset, ...patch } } : s;
@@ -75,26 +76,6 @@ export function crossFieldIssues(spec: ExperimentSpec): SpecIssue[] {
   const issues: SpecIssue[] = [];
   const size = demoSizeIssue(spec.dataset);
   if (size) issues.push(size);
-  const { pairing, budget } = spec.annotation;
-  const k = spec.dataset.responsesPerTrainPrompt;
-  const prompts = spec.dataset.trainPrompts;
-  const perPrompt = pairing.convention === 'one-per-prompt' ? 1 : pairing.pairsPerPrompt;
-  const distinct = pairing.scope === 'cross-prompt' ? Infinity : pairing.candidates === 'random' ? (k * (k - 1)) / 2 : 1;
-  if (perPrompt > distinct) {
-    issues.push({
-      path: 'annotation.pairing.pairsPerPrompt',
-      message: `${pairing.candidates} same-prompt pairing has only ${distinct} distinct pair(s) per prompt; lower pairs per prompt or pair across prompts`,
-    });
-  }
-  const needed = Math.ceil(budget / perPrompt);
-  if (needed > prompts) {
-    issues.push({
-      path: 'annotation.budget',
-      message: `${budget.toLocaleString('en-US')} pairs at ${perPrompt} per prompt need ${needed.toLocaleString('en-US')} train prompts, the dataset has ${prompts.toLocaleString('en-US')}`,
-    });
-  }
-  if (pairing.scope === 'cross-prompt' && prompts < 2) {
-    issues.push({ path: 'annotation.pairing.scope', message: 'cross-prompt pairing needs at least 2 train prompts' });
-  }
+  issues.push(...pairingIssues(spec.annotation.pairing, spec.annotation.budget, spec.dataset.trainPrompts, spec.dataset.responsesPerTrainPrompt));
   return issues;
 }

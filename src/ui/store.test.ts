@@ -44,7 +44,7 @@ describe('spec editing and validation', () => {
 
   it('checks fields against each other before a run would fail', () => {
     actions().editSpec((s) => withDataset(withAnnotation(s, { budget: 5000 }), { trainPrompts: 4000 }));
-    expect(issueAt(state().validation.issues, 'annotation.budget')).toMatch(/need 5,000 train prompts, the dataset has 4,000/);
+    expect(issueAt(state().validation.issues, 'annotation.budget')).toMatch(/budget 5,000 needs 5,000 prompts at 1 pair\(s\) per prompt, but the train split has only 4,000/);
   });
 
   it('keeps demo sizes within what a browser tab can hold', () => {

@@ -88,7 +88,7 @@ describe('SpecForm', () => {
     const budget = screen.getByLabelText('Budget (annotated pairs)');
     await user.clear(budget);
     await user.type(budget, '9000');
-    expect(within(budget.closest('.field') as HTMLElement).getByRole('alert')).toHaveTextContent('need 9,000 train prompts, the dataset has 4,000');
+    expect(within(budget.closest('.field') as HTMLElement).getByRole('alert')).toHaveTextContent('needs 9,000 prompts at 1 pair(s) per prompt, but the train split has only 4,000');
   });
 
   it('shows the expected label error for β live, and sets paper β values with one click', async () => {

@@ -58,7 +58,7 @@ export function fakeResult(spec: ExperimentSpec, overrides: { improvement?: numb
       heldOutGoldenAccuracy: { mean: 0.75, std: 0 },
       pickQuantile: { mean: 0.9, std: 0 },
       topHalfRate: { mean: 0.95, std: 0 },
-      bon: { n, mean: metrics.bon.mean, std: metrics.bon.std, oracle: metrics.bon.oracle, random: metrics.bon.random },
+      bon: { n, mean: metrics.bon.mean, std: n.map(() => 0), repeatStd: metrics.bon.std, oracle: metrics.bon.oracle, random: metrics.bon.random },
       baseReward: 0,
     },
     timings: { startedAt: overrides.startedAt ?? new Date().toISOString(), totalMs: 1234, stagesMs: { annotate: 10, train: 1000, score: 200 } },
