@@ -137,10 +137,10 @@ async function benchScoring(backend: NodeBackend, runs: number): Promise<Measure
   const params = initMlp(DIM, HIDDEN, 'pytorch', rng.fork('init'));
   const rates: number[] = [];
   try {
-    await scoreRows(store, [params], { chunkRows: Math.min(rows, 8192) });
+    await scoreRows(store, [{ kind: 'mlp', params }], { chunkRows: Math.min(rows, 8192) });
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
-      await scoreRows(store, [params], { chunkRows: Math.min(rows, 8192) });
+      await scoreRows(store, [{ kind: 'mlp', params }], { chunkRows: Math.min(rows, 8192) });
       rates.push(rows / ((performance.now() - t0) / 1000));
     }
   } finally {

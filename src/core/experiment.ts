@@ -14,14 +14,14 @@ import {
   summarizeSpearman,
   topHalfRate,
 } from './metrics.ts';
-import { disposeMlp } from './mlp.ts';
 import { etaSeconds, overallFraction, type ProgressListener, type Stage } from './progress.ts';
-import type { BackendInfo, ExperimentResult, MemberReport, ResultSummary, ScoreMetrics, SeedResult } from './result.ts';
+import type { BackendInfo, ExperimentResult, ResultSummary, ScoreMetrics, SeedResult } from './result.ts';
 import { Rng } from './rng.ts';
 import { aggregateScores, DEFAULT_SCORE_CHUNK_ROWS, scoreRows } from './score.ts';
 import { deviationsOf, type ExperimentSpec } from './spec.ts';
 import { applySubsample, type SubsampleRecord } from './subsample.ts';
-import { loadTrainingRows, trainMember, type TrainedMember } from './train.ts';
+import { gatherTrainingRows } from './train.ts';
+import { disposeModel, trainEnsemble } from './members.ts';
 import { ENGINE_VERSION, RESULT_FORMAT } from './version.ts';
 
 export interface RunOptions extends ProgressListener {
@@ -94,42 +94,23 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
     const { annotations, stats } = await timed('annotate', async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
 
     report('load', s, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
-    const rows = await timed('load', () => loadTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
-    const trained: TrainedMember[] = [];
+    const rows = await timed('load', () => gatherTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
+    const ensemble = await timed('train', () =>
+      trainEnsemble(spec, rows, seed, {
+        signal: options.signal,
+        onProgress: (m, within, detail) =>
+          report('train', s, (m + within) / members, { ...detail, member: m, message: `seed ${seed}: ${detail.message}` }),
+        onEpoch: (member, record) => options.onEpoch?.({ seedIndex: s, member, record }),
+      }),
+    );
     try {
-      for (let m = 0; m < members; m++) {
-        const memberSeed = seed * 42 + m;
-        const epochs = spec.model.training.epochs;
-        const member = await timed('train', () =>
-          trainMember(spec.model, rows, Rng.fromSeed(memberSeed), {
-            signal: options.signal,
-            onStep: (step, steps, epoch) =>
-              report('train', s, (m + (epoch - 1 + step / steps) / epochs) / members, {
-                member: m,
-                epoch,
-                epochs,
-                step,
-                steps,
-                message: `seed ${seed}: training ${spec.model.objective} member ${m + 1}/${members}, epoch ${epoch}`,
-              }),
-            onEpoch: (record) => options.onEpoch?.({ seedIndex: s, member: m, record }),
-          }),
-        );
-        trained.push(member);
-      }
-      rows.embeddings.dispose();
-
       report('score', s, 0, { message: `seed ${seed}: scoring ${dataset.test.embeddings.rows} test responses` });
       const memberScores = await timed('score', () =>
-        scoreRows(
-          dataset.test.embeddings,
-          trained.map((t) => t.params),
-          {
-            chunkRows: scoreChunkRows,
-            signal: options.signal,
-            onChunk: (done, total) => report('score', s, done / total, { message: `seed ${seed}: scored ${done}/${total} test responses` }),
-          },
-        ),
+        scoreRows(dataset.test.embeddings, ensemble.models, {
+          chunkRows: scoreChunkRows,
+          signal: options.signal,
+          onChunk: (done, total) => report('score', s, done / total, { message: `seed ${seed}: scored ${done}/${total} test responses` }),
+        }),
       );
 
       report('evaluate', s, 0, { message: `seed ${seed}: evaluating` });
@@ -140,7 +121,7 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
         const seedResult: SeedResult = {
           seed,
           annotation: stats,
-          members: trained.map((t, m) => memberReport(t, seed * 42 + m)),
+          members: ensemble.reports,
           metrics: evaluateScores(aggregateScores(memberScores, spec.model.ensemble.aggregation)),
         };
         if (members > 1) {
@@ -154,8 +135,7 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
       });
       seedResults.push(result);
     } finally {
-      if (!rows.embeddings.isDisposed) rows.embeddings.dispose();
-      for (const t of trained) disposeMlp(t.params);
+      ensemble.models.forEach(disposeModel);
     }
   }
   report('done', spec.seeds.length - 1, 1, { message: 'done' });
@@ -217,10 +197,6 @@ function evaluate(scores: Float32Array, test: Split, spec: ExperimentSpec, heldO
       goldenAccuracy: heldOut.a.length ? pairwiseAccuracy(pick(heldOut.a), pick(heldOut.b), golden) : NaN,
     },
   };
-}
-
-function memberReport(t: TrainedMember, seed: number): MemberReport {
-  return { seed, epochsRun: t.epochsRun, stoppedEarly: t.stoppedEarly, finalEpoch: t.finalEpoch, bestEpoch: t.bestEpoch, curve: t.curve };
 }
 
 function summarize(seeds: SeedResult[]): ResultSummary {

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { throwIfCancelled, yieldToHost } from './cancel.ts';
 import type { EmbeddingStore } from './dataset.ts';
-import { mlpForward, type MlpParams } from './mlp.ts';
+import { predictGbdt } from './gbdt.ts';
+import type { TrainedModel } from './members.ts';
+import { mlpForward } from './mlp.ts';
 import type { ModelSpec } from './spec.ts';
 
 /**
@@ -13,7 +15,7 @@ export const DEFAULT_SCORE_CHUNK_ROWS = 8192;
 
 export async function scoreRows(
   store: EmbeddingStore,
-  members: readonly MlpParams[],
+  members: readonly TrainedModel[],
   options: { chunkRows?: number; signal?: AbortSignal; onChunk?: (rowsDone: number, rows: number) => void } = {},
 ): Promise<Float32Array[]> {
   const chunk = options.chunkRows ?? DEFAULT_SCORE_CHUNK_ROWS;
@@ -22,15 +24,22 @@ export async function scoreRows(
     throwIfCancelled(options.signal);
     const end = Math.min(store.rows, start + chunk);
     const data = await store.readRange(start, end, options.signal);
-    const x = tf.tensor2d(data, [end - start, store.dim]);
+    const rows = end - start;
+    // One upload per chunk, shared by every MLP member; trees read the floats directly.
+    const x = members.some((m) => m.kind === 'mlp') ? tf.tensor2d(data, [rows, store.dim]) : null;
     try {
       for (let m = 0; m < members.length; m++) {
-        const y = tf.tidy(() => mlpForward(members[m], x));
+        const member = members[m];
+        if (member.kind === 'gbdt') {
+          predictGbdt(member.model, data, rows, store.dim, scores[m].subarray(start, end));
+          continue;
+        }
+        const y = tf.tidy(() => mlpForward(member.params, x!));
         scores[m].set(await y.data(), start);
         y.dispose();
       }
     } finally {
-      x.dispose();
+      x?.dispose();
     }
     options.onChunk?.(end, store.rows);
     await yieldToHost();

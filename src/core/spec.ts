@@ -75,12 +75,27 @@ export const trainingSchema = z.strictObject({
   rollback: z.boolean().default(false),
 });
 
+/** LightGBM's defaults (the paper used LightGBM with default settings). */
+export const gbdtSchema = z.strictObject({
+  trees: positiveInt('gbdt.trees').max(10_000).default(100),
+  leaves: positiveInt('gbdt.leaves').min(2, 'gbdt.leaves must be at least 2').max(4096).default(31),
+  learningRate: z.number().positive('gbdt.learningRate must be > 0').default(0.1),
+  minDataInLeaf: positiveInt('gbdt.minDataInLeaf').default(20),
+  minSumHessianInLeaf: z.number().nonnegative().default(1e-3),
+  lambdaL2: z.number().nonnegative().default(0),
+  maxBin: positiveInt('gbdt.maxBin').min(2, 'gbdt.maxBin must be 2…255').max(255, 'gbdt.maxBin must be 2…255').default(255),
+  binSampleCount: positiveInt('gbdt.binSampleCount').default(200_000),
+});
+
 export const modelSchema = z.strictObject({
-  objective: z.enum(['bt-mlp', 'clf-mlp']).default('bt-mlp'),
+  /** BT-MLP (Bradley–Terry), CLF-MLP (classification, the paper's proposal) or CLF-GBDT (boosted trees on the same rows). */
+  objective: z.enum(['bt-mlp', 'clf-mlp', 'clf-gbdt']).default('bt-mlp'),
   hidden: z.array(positiveInt('hidden width')).max(8, 'at most 8 hidden layers').default([1024, 512]),
   /** 'pytorch': nn.Linear's default (the reference); 'glorot': tfjs's default (uniform weights, zero bias). */
   init: z.enum(['pytorch', 'glorot']).default('pytorch'),
   training: trainingSchema.default(() => trainingSchema.parse({})),
+  /** Used by clf-gbdt only. */
+  gbdt: gbdtSchema.default(() => gbdtSchema.parse({})),
   ensemble: z
     .object({
       size: positiveInt('ensemble size').max(100).default(1),
@@ -113,6 +128,7 @@ export type AnnotationSpec = z.infer<typeof annotationSchema>;
 export type PairingSpec = z.infer<typeof pairingSchema>;
 export type ModelSpec = z.infer<typeof modelSchema>;
 export type TrainingSpec = z.infer<typeof trainingSchema>;
+export type GbdtSpec = z.infer<typeof gbdtSchema>;
 export type EvaluationSpec = z.infer<typeof evaluationSchema>;
 export type ScaleSpec = z.infer<typeof scaleSchema>;
 

@@ -54,12 +54,22 @@ export interface TrainCallbacks {
   onEpoch?: (record: EpochRecord) => void;
 }
 
+/** The embeddings of the rows annotated pairs use, on the CPU: `data` holds `rows` × `dim` floats. */
+export interface GatheredRows {
+  data: Float32Array;
+  rows: number;
+  dim: number;
+  /** Per pair: local row index (into `data`) of the preferred and the other response. */
+  winners: Int32Array;
+  losers: Int32Array;
+}
+
 /** Gathers the embeddings of the rows the annotations use (only those: the split may be streamed). */
-export async function loadTrainingRows(
+export async function gatherTrainingRows(
   store: EmbeddingStore,
   annotations: Annotations,
   options: { signal?: AbortSignal; maxBytes?: number } = {},
-): Promise<TrainingRows> {
+): Promise<GatheredRows> {
   const local = new Map<number, number>();
   const unique: number[] = [];
   const localOf = (row: number) => {
@@ -87,11 +97,16 @@ export async function loadTrainingRows(
     );
   }
   const data = await store.gather(Int32Array.from(unique), options.signal);
-  return { embeddings: tf.tensor2d(data, [unique.length, store.dim]), winners, losers };
+  return { data, rows: unique.length, dim: store.dim, winners, losers };
+}
+
+/** Uploads gathered rows as one tensor for MLP training (the caller disposes `embeddings`). */
+export function toTrainingRows(g: GatheredRows): TrainingRows {
+  return { embeddings: tf.tensor2d(g.data, [g.rows, g.dim]), winners: g.winners, losers: g.losers };
 }
 
 /** Row r of the 2P training rows belongs to pair r >> 1; for CLF, even rows are winners (label 1). */
-function splitRows(pairs: number, t: TrainingSpec, rng: Rng): { train: Int32Array; val: Int32Array } {
+export function splitRows(pairs: number, t: TrainingSpec, rng: Rng): { train: Int32Array; val: Int32Array } {
   const rows = 2 * pairs;
   if (t.split === 'rows') {
     const perm = rng.permutation(rows);

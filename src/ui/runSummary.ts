@@ -134,7 +134,7 @@ function bonSummary({ summary }: ExperimentResult): BonSummary {
   return { n, mean, std: repeatStd, seedStd, oracle, random };
 }
 
-const OBJECTIVE_LABELS: Record<ExperimentSpec['model']['objective'], string> = { 'bt-mlp': 'BT-MLP', 'clf-mlp': 'CLF-MLP' };
+const OBJECTIVE_LABELS: Record<ExperimentSpec['model']['objective'], string> = { 'bt-mlp': 'BT-MLP', 'clf-mlp': 'CLF-MLP', 'clf-gbdt': 'CLF-GBDT' };
 
 function objectiveLabel(objective: ExperimentSpec['model']['objective']): string {
   return OBJECTIVE_LABELS[objective];

@@ -11,6 +11,7 @@ import { SelectField, type Option } from './SelectField.tsx';
 const OBJECTIVES = [
   { value: 'bt-mlp', label: 'BT-MLP', detail: 'Bradley–Terry on pairs' },
   { value: 'clf-mlp', label: 'CLF-MLP', detail: 'classifier on winners/losers' },
+  { value: 'clf-gbdt', label: 'CLF-GBDT', detail: 'boosted trees on winners/losers' },
 ] as const satisfies readonly (Option<ModelSpec['objective']> & { detail: string })[];
 const INITS: Option<ModelSpec['init']>[] = [
   { value: 'pytorch', label: 'PyTorch (paper)' },
