@@ -17,7 +17,8 @@ import { mergeCommand, sweepCommand } from './sweep.ts';
 const USAGE = `Reward Lab — reward-model experiments on precomputed embeddings
 
 usage:
-  reward-lab run   [--spec FILE | --preset NAME] [--data DIR [--layout NKD|KND]] [--out FILE] [--backend wasm|cpu] [--quiet]
+  reward-lab run   [--spec FILE | --preset NAME] [--data DIR [--layout NKD|KND]] [--out FILE] [--backend wasm|cpu]
+                   [--memory-cap SIZE] [--quiet]
   reward-lab spec  [--preset NAME]          print a complete spec (all defaults filled in)
   reward-lab bench [--json FILE] [--backends wasm,cpu] [--runs N]
   ${PACK_USAGE}
@@ -35,6 +36,8 @@ run:
                   without it the spec's demo dataset is generated
   --layout L      how the .npy files are laid out, when their names and shapes do not settle it:
                   NKD (N, K, D), KND (K, N, D), or per split, e.g. train=KND,test=NKD
+  --memory-cap S  most embedding bytes held at once (training rows, one scoring chunk), e.g. 512MiB;
+                  default 1GiB
   --out FILE      write the result JSON there (default: stdout)
   --backend NAME  tfjs backend: wasm (default) or cpu
 progress goes to stderr; Ctrl-C cancels cleanly.`;
@@ -97,11 +100,13 @@ async function runCommand(args: string[]): Promise<number> {
       out: { type: 'string' },
       backend: { type: 'string' },
       layout: { type: 'string' },
+      'memory-cap': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
     strict: true,
   });
   let spec = await loadSpec(values.spec, values.preset);
+  const memoryCapBytes = values['memory-cap'] === undefined ? undefined : parseByteSize(values['memory-cap'], '--memory-cap');
   const backendName = parseBackend(values.backend);
 
   let dataset: Dataset;
@@ -129,6 +134,7 @@ async function runCommand(args: string[]): Promise<number> {
     const result = await runExperiment(spec, dataset, {
       backend,
       signal: controller.signal,
+      memoryCapBytes,
       onProgress: progressPrinter(process.stderr, values.quiet),
     });
     const json = `${JSON.stringify(result, null, 2)}\n`;
@@ -138,7 +144,8 @@ async function runCommand(args: string[]): Promise<number> {
         const s = result.summary;
         process.stderr.write(
           `wrote ${values.out}: BoN-${result.dataset.test.responsesPerPrompt} improvement ${s.improvement.mean.toFixed(3)} ± ${s.improvement.std.toFixed(3)}, ` +
-            `Spearman ${s.spearman.mean.toFixed(3)} ± ${s.spearman.std.toFixed(3)}, label errors ${(s.labelErrorRate.mean * 100).toFixed(1)}%\n`,
+            `Spearman ${s.spearman.mean.toFixed(3)} ± ${s.spearman.std.toFixed(3)}, label errors ${(s.labelErrorRate.mean * 100).toFixed(1)}%; ` +
+            `peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB\n`,
         );
       }
     } else {
@@ -155,6 +162,15 @@ async function runCommand(args: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     await close();
   }
+}
+
+/** "1GiB", "512MiB", "64MB", "1e9" → bytes. */
+export function parseByteSize(text: string, flag: string): number {
+  const m = /^\s*([\d.]+(?:e\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(text);
+  const units: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1 << 20, gb: 1e9, gib: 1 << 30 };
+  const bytes = m ? Number(m[1]) * units[(m[2] ?? 'b').toLowerCase()] : NaN;
+  if (!Number.isFinite(bytes) || bytes < 1) throw new UsageError(`${flag} must be a size like 1GiB, 512MiB or 100000000, got "${text}"`);
+  return Math.floor(bytes);
 }
 
 async function specCommand(args: string[]): Promise<number> {

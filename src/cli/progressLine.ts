@@ -4,11 +4,20 @@ import type { Progress } from '../core/progress.ts';
 export function progressPrinter(stream: NodeJS.WriteStream, quiet: boolean): (p: Progress) => void {
   let lastLine = '';
   let lastPrinted = 0;
+  let streamStart: { at: number; rows: number } | null = null;
   return (p) => {
     if (quiet) return;
     const pct = `${(p.fraction * 100).toFixed(0).padStart(3)}%`;
     const eta = p.etaSeconds === null ? '' : ` ETA ${formatSeconds(p.etaSeconds)}`;
-    const line = `${pct} [${p.stage}] ${p.message}${eta}`;
+    let rate = '';
+    if (p.rows) {
+      if (streamStart === null || p.rows.done < streamStart.rows) streamStart = { at: Date.now(), rows: p.rows.done };
+      const seconds = (Date.now() - streamStart.at) / 1000;
+      if (seconds > 0.5) rate = ` (${Math.round((p.rows.done - streamStart.rows) / seconds).toLocaleString('en-US')} rows/s)`;
+    } else {
+      streamStart = null;
+    }
+    const line = `${pct} [${p.stage}] ${p.message}${rate}${eta}`;
     if (stream.isTTY) {
       stream.write(`\r${line.slice(0, (stream.columns ?? 120) - 1).padEnd(lastLine.length)}`);
       if (p.stage === 'done') stream.write('\n');

@@ -14,7 +14,7 @@ import {
   summarizeSpearman,
   topHalfRate,
 } from './metrics.ts';
-import { etaSeconds, overallFraction, type ProgressListener, type Stage } from './progress.ts';
+import { etaSeconds, overallFraction, type Progress, type ProgressListener, type Stage } from './progress.ts';
 import type { BackendInfo, ExperimentResult, ResultSummary, ScoreMetrics, SeedResult } from './result.ts';
 import { Rng } from './rng.ts';
 import { aggregateScores, DEFAULT_SCORE_CHUNK_ROWS, scoreRows } from './score.ts';
@@ -66,7 +66,7 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
   }
   const scale = resolveScale(spec.annotation.scale, dataset.info, dataset.train.rewards);
   const members = spec.model.ensemble.size;
-  const report = (stage: Stage, seedIndex: number, within: number, extra: { member?: number; epoch?: number; epochs?: number; step?: number; steps?: number; message: string }) => {
+  const report = (stage: Stage, seedIndex: number, within: number, extra: { member?: number; epoch?: number; epochs?: number; step?: number; steps?: number; rows?: Progress['rows']; message: string }) => {
     if (!options.onProgress) return;
     const fraction = overallFraction(stage, seedIndex, spec.seeds.length, within);
     options.onProgress({
@@ -79,6 +79,7 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
       epochs: extra.epochs,
       step: extra.step,
       steps: extra.steps,
+      rows: extra.rows,
       fraction,
       etaSeconds: etaSeconds(Date.now() - started, fraction),
       message: extra.message,
@@ -109,7 +110,7 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
         scoreRows(dataset.test.embeddings, ensemble.models, {
           chunkRows: scoreChunkRows,
           signal: options.signal,
-          onChunk: (done, total) => report('score', s, done / total, { message: `seed ${seed}: scored ${done}/${total} test responses` }),
+          onChunk: (done, total) => report('score', s, done / total, { rows: { done, total }, message: `seed ${seed}: scored ${done}/${total} test responses` }),
         }),
       );
 

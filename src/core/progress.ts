@@ -14,6 +14,8 @@ export interface Progress {
   epochs?: number;
   step?: number;
   steps?: number;
+  /** Rows handled so far in a streaming stage (scoring), for throughput displays. */
+  rows?: { done: number; total: number };
   /** Overall completion estimate in [0, 1]. */
   fraction: number;
   /** Remaining time extrapolated from the elapsed time; null until there is a basis. */
