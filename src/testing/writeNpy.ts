@@ -57,13 +57,10 @@ function formatShape(shape: number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
-export function encodeNpy(options: NpyWriteOptions): Uint8Array {
+/** The magic, version, header length and padded header dict: everything before the data. */
+export function encodeNpyHeader(options: Pick<NpyWriteOptions, 'shape' | 'dtype' | 'version' | 'descr' | 'fortranOrder' | 'headerText'>): Uint8Array {
   const dtype = options.dtype ?? 'float32';
   const version = options.version ?? 1;
-  const count = options.shape.reduce((a, b) => a * b, 1);
-  const values = options.values ?? new Float64Array(count);
-  if (values.length !== count) throw new Error(`${values.length} values for shape ${formatShape(options.shape)}`);
-
   const dict =
     options.headerText ??
     `{'descr': '${options.descr ?? DESCR[dtype]}', 'fortran_order': ${options.fortranOrder ? 'True' : 'False'}, ` +
@@ -73,16 +70,28 @@ export function encodeNpy(options: NpyWriteOptions): Uint8Array {
   // numpy pads with spaces so the data starts at a multiple of 64.
   const pad = (64 - ((preamble + unpadded) % 64)) % 64;
   const headerBytes = new TextEncoder().encode(dict + ' '.repeat(pad) + '\n');
-  const dataOffset = preamble + headerBytes.length;
-
-  const size = SIZE[dtype];
-  const total = dataOffset + count * size + (options.trailingBytes ?? 0);
-  const out = new Uint8Array(total);
+  const out = new Uint8Array(preamble + headerBytes.length);
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]);
   const view = new DataView(out.buffer);
   if (version === 1) view.setUint16(8, headerBytes.length, true);
   else view.setUint32(8, headerBytes.length, true);
   out.set(headerBytes, preamble);
+  return out;
+}
+
+export function encodeNpy(options: NpyWriteOptions): Uint8Array {
+  const dtype = options.dtype ?? 'float32';
+  const count = options.shape.reduce((a, b) => a * b, 1);
+  const values = options.values ?? new Float64Array(count);
+  if (values.length !== count) throw new Error(`${values.length} values for shape ${formatShape(options.shape)}`);
+  const header = encodeNpyHeader(options);
+  const dataOffset = header.length;
+
+  const size = SIZE[dtype];
+  const total = dataOffset + count * size + (options.trailingBytes ?? 0);
+  const out = new Uint8Array(total);
+  out.set(header);
+  const view = new DataView(out.buffer);
   for (let i = 0; i < count; i++) {
     const at = dataOffset + i * size;
     const v = values[i];
