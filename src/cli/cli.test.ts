@@ -4,16 +4,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ExperimentResult } from '../core/result.ts';
 import { cli } from '../testing/cli.ts';
+import { SMALL_DEMO, SMALL_SPEC } from '../testing/fixtures.ts';
 import { writeDemoAsNpy } from '../testing/demoNpy.ts';
 
-const demo = { trainPrompts: 1500, responsesPerTrainPrompt: 10, testPrompts: 60, responsesPerTestPrompt: 50, dim: 16, seed: 3 };
-const smallSpec = {
-  dataset: { kind: 'demo', ...demo },
-  annotation: { beta: 5, budget: 1500, scale: { kind: 'std' } },
-  model: { objective: 'clf-mlp', hidden: [32], training: { batchSize: 256, epochs: 15 } },
-  evaluation: { repeats: 10, heldOutPairs: 200 },
-  seeds: [0],
-};
+const demo = SMALL_DEMO;
+const smallSpec = SMALL_SPEC;
 
 let dir: string;
 beforeAll(async () => {

@@ -9,20 +9,15 @@ import { halfToFloat } from '../core/npy.ts';
 import type { ExperimentResult } from '../core/result.ts';
 import { applySubsample } from '../core/subsample.ts';
 import { cli } from '../testing/cli.ts';
+import { SMALL_DEMO, SMALL_SPEC } from '../testing/fixtures.ts';
 import { writeDemoAsNpy } from '../testing/demoNpy.ts';
 import { floatToHalf } from '../testing/writeNpy.ts';
 import { openDataDirectory } from './dataDirectory.ts';
 import { FileSource } from './fileSource.ts';
 import { openNpyDirectory } from './npyDataset.ts';
 
-const demo = { trainPrompts: 1500, responsesPerTrainPrompt: 10, testPrompts: 60, responsesPerTestPrompt: 50, dim: 16, seed: 3 };
-const smallSpec = {
-  dataset: { kind: 'demo', ...demo },
-  annotation: { beta: 5, budget: 1500, scale: { kind: 'std' } },
-  model: { objective: 'clf-mlp', hidden: [32], training: { batchSize: 256, epochs: 15 } },
-  evaluation: { repeats: 10, heldOutPairs: 200 },
-  seeds: [0],
-};
+const demo = SMALL_DEMO;
+const smallSpec = SMALL_SPEC;
 
 let dir: string;
 let npyDir: string;
