@@ -7,6 +7,10 @@ import { indexedDbRepository } from './ui/runRepository.ts';
 import { specFromHash } from './ui/specUrl.ts';
 import { createLabStore } from './ui/store.ts';
 import { LabProvider } from './ui/storeContext.tsx';
+import { labFiles } from './ui/sweep/labFiles.ts';
+import { SweepProvider } from './ui/sweep/sweepContext.tsx';
+import { indexedDbSweepRepository } from './ui/sweep/sweepRepository.ts';
+import { createSweepStore } from './ui/sweep/sweepStore.ts';
 import './ui/styles.css';
 import { createWorkerEngine } from './worker/client.ts';
 
@@ -29,13 +33,18 @@ store.subscribe((s, previous) => {
   if (s.explainerShown !== previous.explainerShown) localStorage.setItem(EXPLAINER_KEY, s.explainerShown ? 'shown' : 'hidden');
 });
 void store.getState().actions.init();
+// Sweeps and paper targets: a store of their own, on the same engine worker (one run at a time).
+const sweeps = createSweepStore({ engine, repo: indexedDbSweepRepository(), lab: store, files: labFiles(store) });
+void sweeps.getState().actions.init();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root element');
 createRoot(root).render(
   <StrictMode>
     <LabProvider store={store}>
-      <App />
+      <SweepProvider store={sweeps}>
+        <App />
+      </SweepProvider>
     </LabProvider>
   </StrictMode>,
 );

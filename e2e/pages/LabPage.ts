@@ -1,4 +1,5 @@
 import { expect, type Locator, type Page } from '@playwright/test';
+import { DatasetFiles } from './DatasetFiles.ts';
 
 const SCREENS_DIR = new URL('../../test-results/screens/', import.meta.url).pathname;
 
@@ -6,7 +7,12 @@ export type BackendName = 'webgpu' | 'wasm' | 'webgl' | 'cpu';
 
 /** The lab as a user sees it: named controls and the numbers on the page. */
 export class LabPage {
-  constructor(readonly page: Page) {}
+  /** Dataset files: picking, the plan before loading, the inspector. */
+  readonly files: DatasetFiles;
+
+  constructor(readonly page: Page) {
+    this.files = new DatasetFiles(page);
+  }
 
   async open(hash = ''): Promise<void> {
     await this.page.goto(`/${hash}`);

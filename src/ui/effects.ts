@@ -67,9 +67,15 @@ function followDataset(store: LabStore, engine: EngineClient): () => void {
   });
 }
 
+/** The opened files the draft names, by their plan id (a File has no JSON form to key on). */
+function openedFiles(state: LabState): { kind: 'files'; id: string } | null {
+  const { dataset } = state.draft;
+  return dataset.kind === 'files' && state.files.opened?.value.plan.id === dataset.id ? { kind: 'files', id: dataset.id } : null;
+}
+
 function followLabelNoise(store: LabStore, engine: EngineClient): () => void {
-  const keyOf = (s: LabState): { dataset: DemoDatasetSpec; scale: ScaleSpec; beta: number } | null => {
-    const dataset = demoDataset(s);
+  const keyOf = (s: LabState): { dataset: DemoDatasetSpec | { kind: 'files'; id: string }; scale: ScaleSpec; beta: number } | null => {
+    const dataset = demoDataset(s) ?? openedFiles(s);
     const { beta, scale } = s.draft.annotation;
     const scaleOk = scale.kind !== 'custom' || scale.value > 0;
     return dataset && Number.isFinite(beta) && beta !== 0 && scaleOk ? { dataset, scale, beta } : null;
@@ -77,7 +83,10 @@ function followLabelNoise(store: LabStore, engine: EngineClient): () => void {
   return follow(store, keyOf, NOISE_DELAY_MS, ({ dataset, scale, beta }, isLatest) => {
     const betas = beta > 0 ? [...LABEL_NOISE_BETAS, beta] : [...LABEL_NOISE_BETAS];
     store.setState((s) => ({ labelNoise: { ...s.labelNoise, status: 'loading', error: null } }));
-    engine.labelNoise(dataset, scale, betas).then(
+    const opened = store.getState().files.opened;
+    const target = dataset.kind === 'demo' ? dataset : opened?.selection;
+    if (!target) return;
+    engine.labelNoise(target, scale, betas).then(
       (noise) => isLatest() && store.setState({ labelNoise: { status: 'ready', value: { ...noise, beta }, error: null } }),
       (error) => isLatest() && store.setState((s) => ({ labelNoise: { ...s.labelNoise, status: 'error', error: messageOf(error) } })),
     );

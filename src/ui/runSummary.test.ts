@@ -42,6 +42,16 @@ describe('run summaries of a real engine result', () => {
     ]);
     expect(s.dataset).toMatchObject({ trainPrompts: 300, testPrompts: 30, testResponses: 20, dim: 16, synthetic: true });
     expect(s.label).toBe('CLF-MLP · β 1 · 300 pairs · ×2 mean');
+    // Two members: the same ensemble read as first / mean / min, each averaged over the seeds.
+    expect(s.aggregations).not.toBeNull();
+    for (const agg of ['first', 'mean', 'min'] as const) {
+      const own = result.seeds.map((seed) => seed.aggregations![agg]);
+      expect(s.aggregations![agg].n).toEqual(n);
+      expect(s.aggregations![agg].mean[0]).toBeCloseTo((own[0].bon.mean[0] + own[1].bon.mean[0]) / 2, 12);
+      expect(s.aggregations![agg].improvement.mean).toBeCloseTo((own[0].improvement + own[1].improvement) / 2, 12);
+    }
+    // The spec's aggregation (mean) is the headline.
+    expect(s.aggregations!.mean.improvement.mean).toBeCloseTo(s.metrics.improvement.mean, 12);
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
   });
 

@@ -9,7 +9,7 @@ import type { EpochRecord } from '../core/train.ts';
 import type { Histogram } from '../worker/protocol.ts';
 
 /** Bump when RunSummary changes shape: stored summaries of older versions are rebuilt from their results. */
-export const SUMMARY_VERSION = 1;
+export const SUMMARY_VERSION = 2;
 
 export interface MemberTraining {
   seed: number;
@@ -48,6 +48,16 @@ export interface BonSummary {
   random: number[];
 }
 
+export type Aggregation = 'first' | 'mean' | 'min';
+
+/** An ensemble's members read one way: BoN per N (mean over seeds; band: spread over repeats) and its improvement. */
+export interface AggregationSummary {
+  n: number[];
+  mean: number[];
+  std: number[];
+  improvement: MeanStd;
+}
+
 export interface RunSummary {
   version: number;
   id: string;
@@ -69,6 +79,8 @@ export interface RunSummary {
   };
   metrics: RunMetrics;
   bon: BonSummary;
+  /** Ensembles (2+ members): the same members evaluated as first / mean / min (paper target T8); null for one model. */
+  aggregations: Record<Aggregation, AggregationSummary> | null;
   spearmanHistogram: Histogram;
   training: MemberTraining[];
   timings: { totalMs: number; stagesMs: Record<string, number> };
@@ -113,6 +125,7 @@ export function summarizeRun(result: ExperimentResult, id: string): RunSummary {
       baseReward: summary.baseReward,
     },
     bon: bonSummary(result),
+    aggregations: aggregationSummary(result),
     spearmanHistogram: histogram(pooled, SPEARMAN_BINS, -1, 1),
     training: seeds.flatMap((s) =>
       s.members.map((m, member) => ({
@@ -132,6 +145,21 @@ export function summarizeRun(result: ExperimentResult, id: string): RunSummary {
 function bonSummary({ summary }: ExperimentResult): BonSummary {
   const { n, mean, std: seedStd, repeatStd, oracle, random } = summary.bon;
   return { n, mean, std: repeatStd, seedStd, oracle, random };
+}
+
+function aggregationSummary({ seeds }: ExperimentResult): Record<Aggregation, AggregationSummary> | null {
+  if (seeds.length === 0 || !seeds.every((s) => s.aggregations)) return null;
+  const of = (agg: Aggregation): AggregationSummary => {
+    const bons = seeds.map((s) => s.aggregations![agg].bon);
+    const n = bons[0].n;
+    return {
+      n,
+      mean: n.map((_, i) => bons.reduce((a, b) => a + b.mean[i], 0) / bons.length),
+      std: n.map((_, i) => Math.sqrt(bons.reduce((a, b) => a + b.std[i] ** 2, 0) / bons.length)),
+      improvement: meanStd(seeds.map((s) => s.aggregations![agg].improvement)),
+    };
+  };
+  return { first: of('first'), mean: of('mean'), min: of('min') };
 }
 
 const OBJECTIVE_LABELS: Record<ExperimentSpec['model']['objective'], string> = { 'bt-mlp': 'BT-MLP', 'clf-mlp': 'CLF-MLP', 'clf-gbdt': 'CLF-GBDT' };

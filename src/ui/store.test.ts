@@ -52,9 +52,9 @@ describe('spec editing and validation', () => {
     expect(issueAt(state().validation.issues, 'dataset.trainPrompts')).toMatch(/3,020,000 responses; the browser lab allows up to 2,000,000/);
   });
 
-  it('refuses file datasets, which the browser lab cannot open from a spec', () => {
+  it('asks for the files of a file dataset that is not open (a link or past run carries no data)', () => {
     actions().loadSpec({ ...state().draft, dataset: { kind: 'files', id: 'gemma-2b' } });
-    expect(issueAt(state().validation.issues, 'dataset.kind')).toMatch(/run dataset files with the CLI/);
+    expect(issueAt(state().validation.issues, 'dataset.id')).toMatch(/the files of dataset "gemma-2b" are not open in this tab: pick them/);
   });
 
   it('lets unreadable text override the spec value until it is fixed', () => {

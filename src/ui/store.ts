@@ -5,12 +5,13 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { isCancelled } from '../core/cancel.ts';
 import { PRESETS, type PresetName } from '../core/presets.ts';
-import type { EpochEvent, Progress } from '../core/progress.ts';
+import type { EpochEvent } from '../core/progress.ts';
 import type { ExperimentResult } from '../core/result.ts';
 import { safeParseSpec, type ExperimentSpec, type SpecIssue } from '../core/spec.ts';
 import type { EpochRecord } from '../core/train.ts';
 import type { EngineClient } from '../worker/client.ts';
-import type { BackendChoice, BackendReport, DatasetDescription, LabelNoise } from '../worker/protocol.ts';
+import type { BackendChoice, BackendReport, DatasetDescription, EngineProgress, LabelNoise } from '../worker/protocol.ts';
+import { createFilesActions, initialFilesState, loadedShape, runOptionsFor, type FilesActions, type FilesState } from './filesSlice.ts';
 import type { RunRepository } from './runRepository.ts';
 import { runLabel, summarizeRun, type RunSummary } from './runSummary.ts';
 import { crossFieldIssues } from './specEdit.ts';
@@ -39,7 +40,7 @@ export interface RunState {
   /** The spec being (or last) run, which the form may since have moved away from. */
   spec: ExperimentSpec | null;
   label: string | null;
-  progress: Progress | null;
+  progress: EngineProgress | null;
   message: string | null;
   startedAt: number | null;
 }
@@ -67,6 +68,8 @@ export interface LabState {
   /** Problems of a shared link that could not be opened as given. */
   linkProblem: LinkProblem | null;
   dataset: AsyncValue<DatasetDescription>;
+  /** Dataset files the user picked and opened (see filesSlice.ts). */
+  files: FilesState;
   labelNoise: AsyncValue<LabelNoise & { beta: number }>;
   backend: BackendState;
   run: RunState;
@@ -81,7 +84,7 @@ export interface LabState {
   actions: LabActions;
 }
 
-export interface LabActions {
+export interface LabActions extends FilesActions {
   /** Picks the backend and reads past runs; failures land in the state, never in a rejection. */
   init(): Promise<void>;
   editSpec(edit: (spec: ExperimentSpec) => ExperimentSpec): void;
@@ -117,10 +120,10 @@ export interface LabInit {
 
 export type LabStore = StoreApi<LabState>;
 
-function validate(draft: ExperimentSpec, textErrors: Record<string, string>): Validation {
+function validate(draft: ExperimentSpec, textErrors: Record<string, string>, files: FilesState | null): Validation {
   const unreadable = Object.entries(textErrors).map(([path, message]) => ({ path, message }));
   const parsed = safeParseSpec(draft);
-  const schema = parsed.ok ? crossFieldIssues(parsed.spec) : parsed.issues;
+  const schema = parsed.ok ? crossFieldIssues(parsed.spec, files && loadedShape(files)) : parsed.issues;
   const issues = [...unreadable, ...schema.filter((i) => !(i.path in textErrors))];
   return parsed.ok && issues.length === 0 ? { ok: true, spec: parsed.spec, issues } : { ok: false, issues };
 }
@@ -143,9 +146,10 @@ export function createLabStore(deps: LabDeps, init: LabInit = {}): LabStore {
 
   return createStore<LabState>()((set, get) => {
     const replaceDraft = (spec: ExperimentSpec) =>
-      set((s) => ({ draft: spec, revision: s.revision + 1, textErrors: {}, validation: validate(spec, {}), linkProblem: null }));
+      set((s) => ({ draft: spec, revision: s.revision + 1, textErrors: {}, validation: validate(spec, {}, s.files), linkProblem: null }));
 
     const actions: LabActions = {
+      ...createFilesActions({ set, get, engine, revalidate: (s, files, next = s.draft) => ({ validation: validate(next, s.textErrors, files) }) }),
       async init() {
         const [, runs] = await Promise.allSettled([actions.chooseBackend('auto'), repo.list()]);
         if (runs.status === 'fulfilled') {
@@ -161,7 +165,7 @@ export function createLabStore(deps: LabDeps, init: LabInit = {}): LabStore {
       editSpec(edit) {
         set((s) => {
           const next = edit(s.draft);
-          return { draft: next, validation: validate(next, s.textErrors) };
+          return { draft: next, validation: validate(next, s.textErrors, s.files) };
         });
       },
 
@@ -171,7 +175,7 @@ export function createLabStore(deps: LabDeps, init: LabInit = {}): LabStore {
           const textErrors = { ...s.textErrors };
           if (message === null) delete textErrors[path];
           else textErrors[path] = message;
-          return { textErrors, validation: validate(s.draft, textErrors) };
+          return { textErrors, validation: validate(s.draft, textErrors, s.files) };
         });
       },
 
@@ -207,7 +211,7 @@ export function createLabStore(deps: LabDeps, init: LabInit = {}): LabStore {
             onEpoch: (event) => {
               if (isCurrent()) set((s) => ({ live: appendEpoch(s.live, event) }));
             },
-          });
+          }, runOptionsFor(get().files, spec));
           if (!isCurrent()) return;
           const summary = summarizeRun(result, newId());
           set((s) => ({
@@ -273,9 +277,10 @@ export function createLabStore(deps: LabDeps, init: LabInit = {}): LabStore {
       draft,
       revision: 0,
       textErrors: {},
-      validation: validate(draft, {}),
+      validation: validate(draft, {}, null),
       linkProblem: init.linkProblem ?? null,
       dataset: idle(),
+      files: initialFilesState(),
       labelNoise: idle(),
       backend: { choice: 'auto', status: 'detecting', report: null, error: null },
       run: { status: 'idle', spec: null, label: null, progress: null, message: null, startedAt: null },

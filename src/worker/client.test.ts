@@ -5,7 +5,8 @@ import { PRESETS } from '../core/presets.ts';
 import type { ExperimentResult } from '../core/result.ts';
 import { fakeResult } from '../ui/testing/fakes.ts';
 import { createWorkerEngine, type WorkerLike } from './client.ts';
-import type { BackendChoice, BackendReport, EngineApi, RunCallbacks } from './protocol.ts';
+import { FilesHost } from './filesHost.ts';
+import type { BackendChoice, BackendReport, EngineApi, FileSelection, FilesCallbacks, RunCallbacks } from './protocol.ts';
 
 /** The worker side of the test: an engine whose runs the test controls. */
 class ScriptedEngine implements EngineApi {
@@ -34,6 +35,15 @@ class ScriptedEngine implements EngineApi {
   cancel(): void {
     this.cancelled++;
     this.onCancel?.();
+  }
+  readonly files = new FilesHost();
+  filesCancelled = 0;
+  planFiles = (selection: FileSelection) => this.files.planFiles(selection);
+  openFiles = (selection: FileSelection, callbacks: FilesCallbacks) => this.files.openFiles(selection, callbacks);
+  verifyFiles = (selection: FileSelection, callbacks: FilesCallbacks) => this.files.verify(selection, callbacks);
+  cancelFiles(): void {
+    this.filesCancelled++;
+    this.files.cancel();
   }
 }
 
@@ -133,6 +143,15 @@ describe('worker client', () => {
     workers[0].crash('wasm memory exhausted');
     await expect(run).rejects.toThrow('the engine worker stopped: wasm memory exhausted');
     expect(workers).toHaveLength(2);
+  });
+
+  it('relays dataset-file calls, their input errors with the reader\'s message, and their cancel', async () => {
+    const client = engineWith(true);
+    const error = await client.planFiles({ kind: 'files', files: [] }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'DatasetError', message: 'no files were picked' });
+    client.cancelFiles();
+    await wait(20);
+    expect(workers[0].engine.filesCancelled).toBe(1);
   });
 
   it('fails every call, at once and later, when the worker cannot even start', async () => {

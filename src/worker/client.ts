@@ -7,13 +7,20 @@ import * as Comlink from 'comlink';
 import { CancelledError } from '../core/cancel.ts';
 import type { ExperimentResult } from '../core/result.ts';
 import type { DemoDatasetSpec, ExperimentSpec, ScaleSpec } from '../core/spec.ts';
-import type { BackendChoice, BackendReport, DatasetDescription, EngineApi, LabelNoise, RunCallbacks } from './protocol.ts';
+import type { BackendChoice, BackendReport, DatasetDescription, EngineApi, FileSelection, LabelNoise, RunCallbacks, RunOptions } from './protocol.ts';
+import type { AnalyticResult, PaperApi } from './paperProtocol.ts';
 
-export interface EngineClient {
+/** What the engine worker exposes: the engine and the paper targets' analytic calls. */
+type WorkerApi = EngineApi & PaperApi;
+
+/** The dataset-file calls, as EngineApi declares them. */
+type FilesApi = Pick<EngineApi, 'planFiles' | 'openFiles' | 'verifyFiles' | 'cancelFiles'>;
+
+export interface EngineClient extends FilesApi {
   selectBackend(choice: BackendChoice): Promise<BackendReport>;
   describeDataset(dataset: DemoDatasetSpec): Promise<DatasetDescription>;
-  labelNoise(dataset: DemoDatasetSpec, scale: ScaleSpec, betas: number[]): Promise<LabelNoise>;
-  run(spec: ExperimentSpec, callbacks: RunCallbacks): Promise<ExperimentResult>;
+  labelNoise(dataset: DemoDatasetSpec | FileSelection, scale: ScaleSpec, betas: number[]): Promise<LabelNoise>;
+  run(spec: ExperimentSpec, callbacks: RunCallbacks, options?: RunOptions): Promise<ExperimentResult>;
   /** Asks the run in flight to stop; the run's own promise reports the outcome. */
   cancel(): void;
 }
@@ -35,7 +42,7 @@ const spawnEngineWorker = (): WorkerLike =>
 
 interface Live {
   worker: WorkerLike;
-  remote: Comlink.Remote<EngineApi>;
+  remote: Comlink.Remote<WorkerApi>;
   /** Rejecters of every call still waiting for this worker. */
   pending: Set<(error: Error) => void>;
   /** Rejecter of the run in flight, if any. */
@@ -44,7 +51,7 @@ interface Live {
   answered: boolean;
 }
 
-export function createWorkerEngine(options: { forceCancelAfterMs?: number; spawnWorker?: () => WorkerLike } = {}): EngineClient {
+export function createWorkerEngine(options: { forceCancelAfterMs?: number; spawnWorker?: () => WorkerLike } = {}): EngineClient & PaperApi {
   const forceAfter = options.forceCancelAfterMs ?? 3000;
   const spawnWorker = options.spawnWorker ?? spawnEngineWorker;
   let choice: BackendChoice = 'auto';
@@ -54,7 +61,7 @@ export function createWorkerEngine(options: { forceCancelAfterMs?: number; spawn
 
   function spawn(): Live {
     const worker = spawnWorker();
-    const next: Live = { worker, remote: Comlink.wrap<EngineApi>(worker), pending: new Set(), run: null, answered: false };
+    const next: Live = { worker, remote: Comlink.wrap<WorkerApi>(worker), pending: new Set(), run: null, answered: false };
     worker.addEventListener('error', (event: Event) => {
       // Keep the browser from also reporting it as an uncaught error: it is reported here.
       event.preventDefault();
@@ -88,7 +95,7 @@ export function createWorkerEngine(options: { forceCancelAfterMs?: number; spawn
   }
 
   /** One call to the current worker, rejected if that worker dies first. */
-  function call<T>(invoke: (remote: Comlink.Remote<EngineApi>) => Promise<T>, isRun = false): Promise<T> {
+  function call<T>(invoke: (remote: Comlink.Remote<WorkerApi>) => Promise<T>, isRun = false): Promise<T> {
     if (broken) return Promise.reject(broken);
     const target = live;
     return new Promise<T>((resolve, reject) => {
@@ -113,7 +120,13 @@ export function createWorkerEngine(options: { forceCancelAfterMs?: number; spawn
     },
     describeDataset: (dataset) => call((remote) => remote.describeDataset(dataset)),
     labelNoise: (dataset, scale, betas) => call((remote) => remote.labelNoise(dataset, scale, betas)),
-    run: (spec, callbacks) => call((remote) => remote.run(spec, Comlink.proxy(callbacks)), true),
+    run: (spec, callbacks, options) => call((remote) => remote.run(spec, Comlink.proxy(callbacks), options), true),
+    planFiles: (selection) => call((remote) => remote.planFiles(selection)),
+    openFiles: (selection, callbacks) => call((remote) => remote.openFiles(selection, Comlink.proxy(callbacks))),
+    verifyFiles: (selection, callbacks) => call((remote) => remote.verifyFiles(selection, Comlink.proxy(callbacks))),
+    cancelFiles: () => void live.remote.cancelFiles().catch(() => undefined),
+    analyticTarget: (id, dataset, opts) => call<AnalyticResult>((remote) => remote.analyticTarget(id, dataset, opts)),
+    promptCounts: (dataset) => call((remote) => remote.promptCounts(dataset)),
     cancel() {
       const target = live;
       const run = target.run;

@@ -14,16 +14,21 @@ import type { ExperimentResult } from '../core/result.ts';
 import type { DemoDatasetSpec, ExperimentSpec, ScaleSpec } from '../core/spec.ts';
 import { engineBackendInfo, selectBackend } from './backend.ts';
 import { describeDataset } from './describe.ts';
-import type { BackendChoice, BackendReport, DatasetDescription, EngineApi, LabelNoise, RunCallbacks } from './protocol.ts';
+import { FilesHost } from './filesHost.ts';
+import { analyticTarget } from './paperHost.ts';
+import type { AnalyticOptions, AnalyticTargetId, PaperApi, PaperDataset } from './paperProtocol.ts';
+import type { BackendChoice, BackendReport, DatasetDescription, EngineApi, FileSelection, FilesCallbacks, LabelNoise, RunCallbacks, RunOptions } from './protocol.ts';
 
 /** Progress events are throttled: each one is a message the page must render. */
 const PROGRESS_INTERVAL_MS = 100;
 
-class Engine implements EngineApi {
+class Engine implements EngineApi, PaperApi {
   private backend: Promise<BackendReport> | null = null;
   private cached: { key: string; dataset: Dataset; buildMs: number } | null = null;
   private description: { key: string; value: DatasetDescription } | null = null;
   private controller: AbortController | null = null;
+  /** Dataset files the page picked: planned, opened and verified here. */
+  private readonly files = new FilesHost();
 
   selectBackend(choice: BackendChoice): Promise<BackendReport> {
     if (this.controller) return Promise.reject(new Error('cannot switch backends while a run is in progress'));
@@ -37,8 +42,8 @@ class Engine implements EngineApi {
     return this.description.value;
   }
 
-  async labelNoise(spec: DemoDatasetSpec, scaleSpec: ScaleSpec, betas: number[]): Promise<LabelNoise> {
-    const { dataset } = this.dataset(spec);
+  async labelNoise(spec: DemoDatasetSpec | FileSelection, scaleSpec: ScaleSpec, betas: number[]): Promise<LabelNoise> {
+    const { dataset } = spec.kind === 'files' ? await this.files.open(spec) : this.dataset(spec);
     const { train, info } = dataset;
     const scale = resolveScale(scaleSpec, info, train.rewards).value;
     return {
@@ -50,22 +55,28 @@ class Engine implements EngineApi {
     };
   }
 
-  async run(spec: ExperimentSpec, callbacks: RunCallbacks): Promise<ExperimentResult> {
+  async run(spec: ExperimentSpec, callbacks: RunCallbacks, options: RunOptions = {}): Promise<ExperimentResult> {
     if (this.controller) throw new Error('a run is already in progress');
-    if (spec.dataset.kind !== 'demo') throw new Error('the app runs the demo dataset only; use the CLI for dataset files');
+    if (spec.dataset.kind === 'files' && !options.files) throw new Error(`the files of dataset "${spec.dataset.id}" were not given: pick them again`);
     const controller = new AbortController();
     this.controller = controller;
+    let metered: ReturnType<FilesHost['meterRun']> | null = null;
     try {
       const backend = await (this.backend ?? this.selectBackend('auto'));
-      const { dataset } = this.dataset(spec.dataset);
+      const files = spec.dataset.kind === 'files' && options.files ? await this.files.open(options.files, undefined, controller.signal) : null;
+      const dataset = files?.dataset ?? this.dataset(spec.dataset as DemoDatasetSpec).dataset;
+      if (files) metered = this.files.meterRun(files, spec, callbacks);
+      const reporter = metered?.callbacks ?? callbacks;
       if (controller.signal.aborted) throw new CancelledError();
       return await runExperiment(spec, dataset, {
         signal: controller.signal,
         backend: engineBackendInfo(backend),
-        onProgress: throttle(callbacks),
-        onEpoch: (event: EpochEvent) => void callbacks.onEpoch(event),
+        ...(options.memoryCapBytes !== undefined ? { memoryCapBytes: options.memoryCapBytes } : {}),
+        onProgress: throttle(reporter),
+        onEpoch: (event: EpochEvent) => void reporter.onEpoch(event),
       });
     } finally {
+      metered?.stop();
       this.controller = null;
       // comlink hands the callbacks over as a proxy; release its port once the run is over.
       (callbacks as Partial<Comlink.Remote<RunCallbacks>>)[Comlink.releaseProxy]?.();
@@ -74,6 +85,44 @@ class Engine implements EngineApi {
 
   cancel(): void {
     this.controller?.abort();
+  }
+
+  planFiles(selection: FileSelection) {
+    return this.files.planFiles(selection);
+  }
+
+  async openFiles(selection: FileSelection, callbacks: FilesCallbacks) {
+    try {
+      return await this.files.openFiles(selection, callbacks);
+    } finally {
+      (callbacks as Partial<Comlink.Remote<FilesCallbacks>>)[Comlink.releaseProxy]?.();
+    }
+  }
+
+  async verifyFiles(selection: FileSelection, callbacks: FilesCallbacks) {
+    try {
+      return await this.files.verify(selection, callbacks);
+    } finally {
+      (callbacks as Partial<Comlink.Remote<FilesCallbacks>>)[Comlink.releaseProxy]?.();
+    }
+  }
+
+  cancelFiles(): void {
+    this.files.cancel();
+  }
+
+  /** Paper targets T1, T6, T7: computed from the rewards, no training (paperHost.ts). */
+  async analyticTarget(id: AnalyticTargetId, spec: PaperDataset | null, options: AnalyticOptions) {
+    return analyticTarget(id, spec && (await this.anyDataset(spec)), options);
+  }
+
+  async promptCounts(spec: PaperDataset) {
+    const { train, test } = await this.anyDataset(spec);
+    return { train: train.prompts, test: test.prompts };
+  }
+
+  private async anyDataset(spec: PaperDataset): Promise<Dataset> {
+    return spec.kind === 'files' ? (await this.files.open(spec)).dataset : this.dataset(spec).dataset;
   }
 
   /** The demo dataset is deterministic in its parameters, so one cached copy serves every call. */

@@ -6,6 +6,9 @@ import type { DatasetInfo, SplitSummary } from '../core/dataset.ts';
 import type { EpochEvent, Progress } from '../core/progress.ts';
 import type { ExperimentResult } from '../core/result.ts';
 import type { DemoDatasetSpec, ExperimentSpec, ScaleSpec } from '../core/spec.ts';
+import type { DatasetInspection, EmbeddingVerification, FilePlan, FileSelection, FilesCallbacks, IoStats, OpenedFiles, RunOptions } from './filesProtocol.ts';
+
+export type * from './filesProtocol.ts';
 
 export const BACKEND_NAMES = ['webgpu', 'wasm', 'webgl', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -51,6 +54,8 @@ export interface DatasetDescription {
   trainRewards: Histogram;
   testRewards: Histogram;
   buildMs: number;
+  /** What the dataset inspector shows (mean reward by rank, label errors per β, …). */
+  inspection: DatasetInspection;
 }
 
 export interface LabelNoisePoint {
@@ -65,16 +70,29 @@ export interface LabelNoise {
   points: LabelNoisePoint[];
 }
 
+/** Progress of a run; on dataset files, with the reads of the stage (bytes, rows/s). */
+export interface EngineProgress extends Progress {
+  io?: IoStats;
+}
+
 export interface RunCallbacks {
-  onProgress(progress: Progress): void;
+  onProgress(progress: EngineProgress): void;
   onEpoch(event: EpochEvent): void;
 }
 
 export interface EngineApi {
   selectBackend(choice: BackendChoice): Promise<BackendReport>;
   describeDataset(dataset: DemoDatasetSpec): Promise<DatasetDescription>;
-  labelNoise(dataset: DemoDatasetSpec, scale: ScaleSpec, betas: number[]): Promise<LabelNoise>;
-  run(spec: ExperimentSpec, callbacks: RunCallbacks): Promise<ExperimentResult>;
+  labelNoise(dataset: DemoDatasetSpec | FileSelection, scale: ScaleSpec, betas: number[]): Promise<LabelNoise>;
+  run(spec: ExperimentSpec, callbacks: RunCallbacks, options?: RunOptions): Promise<ExperimentResult>;
   /** Aborts the run in progress, if any; the run's promise then rejects with a CancelledError. */
   cancel(): void;
+  /** Reads what picked files hold (headers, train rewards) without loading them. */
+  planFiles(selection: FileSelection): Promise<FilePlan>;
+  /** Opens picked files (rewards into memory, embeddings left in the files) and inspects them. */
+  openFiles(selection: FileSelection, callbacks: FilesCallbacks): Promise<OpenedFiles>;
+  /** Reads every embedding value of the files and counts NaN/±Infinity. */
+  verifyFiles(selection: FileSelection, callbacks: FilesCallbacks): Promise<EmbeddingVerification>;
+  /** Aborts planning, opening or verifying files; their promises reject with a CancelledError. */
+  cancelFiles(): void;
 }

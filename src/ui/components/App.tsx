@@ -4,11 +4,13 @@ import { useActions, useLab } from '../storeContext.tsx';
 import { BackendPicker } from './BackendPicker.tsx';
 import { DatasetPanel } from './DatasetPanel.tsx';
 import { Explainer } from './Explainer.tsx';
+import { FilesPanel } from './FilesPanel.tsx';
 import { LiveCurves } from './LiveCurves.tsx';
 import { Notices } from './Notices.tsx';
 import { ResultsPanel } from './ResultsPanel.tsx';
 import { RunHistory } from './RunHistory.tsx';
 import { RunPanel } from './RunPanel.tsx';
+import { SweepsPanel } from '../sweep/SweepsPanel.tsx';
 
 export function App() {
   const explainer = useLab((s) => s.explainerShown);
@@ -26,6 +28,9 @@ export function App() {
           <span className="version">v{ENGINE_VERSION}</span>
         </div>
         <div className="header-tools">
+          <a className="header-link" href="#sweeps">
+            Sweeps &amp; paper targets
+          </a>
           <BackendPicker />
           <button type="button" className="small" aria-pressed={explainer} aria-controls="explainer" onClick={() => showExplainer(!explainer)}>
             {explainer ? 'Hide explainer' : 'Show explainer'}
@@ -45,15 +50,18 @@ export function App() {
               <LiveCurves />
               <ResultsPanel />
               <RunHistory />
+              <FilesPanel />
               <DatasetPanel />
             </>
           ) : (
             <>
+              <FilesPanel />
               <DatasetPanel />
               <ResultsPanel />
               <RunHistory />
             </>
           )}
+          <SweepsPanel />
         </main>
         {explainer && (
           <aside className="side" id="explainer" aria-label="Explainer">

@@ -1,27 +1,49 @@
-import { NoiseChart } from '../charts/NoiseChart.tsx';
-import { RewardChart } from '../charts/RewardChart.tsx';
-import { duration, int, num } from '../format.ts';
+import { duration } from '../format.ts';
 import { demoSizeIssue } from '../specEdit.ts';
 import { useLab } from '../storeContext.tsx';
+import { DatasetInspector } from './DatasetInspector.tsx';
 
 /** The dataset the experiment runs on: what it is, how big, and how its rewards and labels behave. */
 export function DatasetPanel() {
+  const isFiles = useLab((s) => s.draft.dataset.kind === 'files');
+  return isFiles ? <FilesDataset /> : <DemoDataset />;
+}
+
+function FilesDataset() {
+  const id = useLab((s) => (s.draft.dataset.kind === 'files' ? s.draft.dataset.id : ''));
+  const opened = useLab((s) => s.files.opened);
+  const value = opened?.value.plan.id === id ? opened.value : null;
+  return (
+    <section className="panel" aria-labelledby="dataset-title" data-testid="dataset-panel" data-kind="files">
+      <div className="panel-head">
+        <h2 id="dataset-title">
+          Dataset <span className="mono">{id}</span>
+        </h2>
+        {value && <span className="badge badge-loaded">{value.plan.format === 'npy' ? '.npy files' : 'Arrow pack'}</span>}
+      </div>
+      {value ? (
+        <>
+          <p className="lede">{value.inspection.info.description}</p>
+          <DatasetInspector
+            inspection={value.inspection}
+            plan={value.plan}
+            fileStem={id}
+            extra={{ term: 'Loaded in', value: `${duration(value.openMs)}, in the worker` }}
+          />
+        </>
+      ) : (
+        <p className="muted">The files of this dataset are not open in this tab. Pick them under Dataset files to inspect and run it.</p>
+      )}
+    </section>
+  );
+}
+
+function DemoDataset() {
   const dataset = useLab((s) => s.dataset);
-  const noise = useLab((s) => s.labelNoise.value);
-  const beta = useLab((s) => s.draft.annotation.beta);
-  const isDemo = useLab((s) => s.draft.dataset.kind === 'demo');
   const tooBig = useLab((s) => (s.draft.dataset.kind === 'demo' ? (demoSizeIssue(s.draft.dataset)?.message ?? null) : null));
   const d = dataset.value;
-  if (!isDemo) {
-    return (
-      <section className="panel" aria-labelledby="dataset-title" data-testid="dataset-panel">
-        <h2 id="dataset-title">Dataset</h2>
-        <p className="muted">This spec names dataset files. The browser lab runs the synthetic demo; run file datasets with the CLI, or press Quick demo.</p>
-      </section>
-    );
-  }
   return (
-    <section className="panel" aria-labelledby="dataset-title" data-testid="dataset-panel" aria-busy={dataset.status === 'loading'}>
+    <section className="panel" aria-labelledby="dataset-title" data-testid="dataset-panel" data-kind="demo" aria-busy={dataset.status === 'loading'}>
       <div className="panel-head">
         <h2 id="dataset-title">
           Dataset {d && <span className="mono">{d.info.id}</span>}
@@ -47,48 +69,7 @@ export function DatasetPanel() {
             the point. A reward model sees only embeddings and pairwise labels, so how well it recovers the golden reward can be measured exactly. It
             stands in for real embedding files; its numbers show the paper&rsquo;s effects, not its values.
           </p>
-          <dl className="facts" data-testid="dataset-facts">
-            <div>
-              <dt>Train split</dt>
-              <dd data-testid="train-size">
-                {int(d.train.prompts)} prompts × {d.train.responsesPerPrompt} responses
-              </dd>
-            </div>
-            <div>
-              <dt>Test split</dt>
-              <dd data-testid="test-size">
-                {int(d.test.prompts)} prompts × {d.test.responsesPerPrompt} responses
-              </dd>
-            </div>
-            <div>
-              <dt>Embedding size D</dt>
-              <dd>{d.train.dim}</dd>
-            </div>
-            <div>
-              <dt>Train reward</dt>
-              <dd>
-                {num(d.train.rewardMean, 2)} ± {num(d.train.rewardStd, 2)} (range {num(d.train.rewardMin, 1)} to {num(d.train.rewardMax, 1)})
-              </dd>
-            </div>
-            <div>
-              <dt>Reward variance within / between prompts</dt>
-              <dd>
-                {num(d.train.withinPromptVariance, 2)} / {num(d.train.betweenPromptVariance, 2)}
-              </dd>
-            </div>
-            <div>
-              <dt>Train responses sorted by reward</dt>
-              <dd>{d.train.rankSorted ? 'yes (like the published data)' : 'no'}</dd>
-            </div>
-            <div>
-              <dt>Built in</dt>
-              <dd>{duration(d.buildMs)}, in the worker</dd>
-            </div>
-          </dl>
-          <div className="chart-grid">
-            <RewardChart train={d.trainRewards} test={d.testRewards} fileStem={d.info.id} />
-            {noise && <NoiseChart points={noise.points} beta={beta} scale={noise.scale} fileStem={d.info.id} />}
-          </div>
+          <DatasetInspector inspection={d.inspection} plan={null} fileStem={d.info.id} extra={{ term: 'Built in', value: `${duration(d.buildMs)}, in the worker` }} />
         </>
       )}
     </section>

@@ -6,6 +6,7 @@ import { SpearmanChart } from '../charts/SpearmanChart.tsx';
 import { downloadText, slug } from '../export/download.ts';
 import type { RunSummary } from '../runSummary.ts';
 import { useActions, useLab } from '../storeContext.tsx';
+import { AggregationChart } from './AggregationChart.tsx';
 import { MetricCards } from './MetricCards.tsx';
 import { RunFacts } from './RunFacts.tsx';
 
@@ -69,6 +70,7 @@ function RunResults({ run }: { run: RunSummary }) {
         />
         <SpearmanChart id="chart-spearman" histogram={run.spearmanHistogram} mean={run.metrics.spearman.mean} median={run.metrics.spearmanMedian} fileStem={stem} />
       </div>
+      {run.aggregations && <AggregationChart run={run} fileStem={stem} />}
       <div className="chart-grid chart-grid-small">
         <CurvesChart id="chart-loss" metric="loss" series={curves} fileStem={stem} subtitle="binary cross-entropy on the annotated rows" />
         <CurvesChart id="chart-accuracy" metric="accuracy" series={curves} fileStem={stem} subtitle="agreement with the (noisy) labels of the validation rows" />

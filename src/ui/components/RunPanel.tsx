@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { useActions, useLab } from '../storeContext.tsx';
+import { useSweepBusy } from '../sweep/sweepContext.tsx';
 import { IssueList } from './IssueList.tsx';
 import { RunProgress } from './RunProgress.tsx';
 
@@ -11,18 +12,20 @@ export function RunPanel() {
   const backendReady = useLab((s) => s.backend.status === 'ready');
   const { startRun, cancelRun } = useActions();
   const busy = status === 'running' || status === 'cancelling';
-  const canRun = valid && !busy && backendReady;
+  // The engine runs one thing at a time: a sweep in progress holds it.
+  const sweepBusy = useSweepBusy();
+  const canRun = valid && !busy && backendReady && !sweepBusy;
 
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
-        void startRun();
+        if (!sweepBusy) void startRun();
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [startRun]);
+  }, [startRun, sweepBusy]);
 
   return (
     <section className="run-panel" aria-label="Run">
@@ -37,6 +40,7 @@ export function RunPanel() {
           Ctrl+Enter
         </span>
       </div>
+      {sweepBusy && !busy && <p className="muted">A sweep is running: single runs wait until it is paused or done.</p>}
       {!valid && <IssueList />}
       {busy && <RunProgress />}
       {message && !busy && (

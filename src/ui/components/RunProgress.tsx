@@ -1,5 +1,6 @@
 import type { Progress } from '../../core/progress.ts';
 import { duration } from '../format.ts';
+import { ioParts } from '../ioFormat.ts';
 import { useLab } from '../storeContext.tsx';
 
 const STAGE_NAMES: Record<Progress['stage'], string> = {
@@ -25,7 +26,9 @@ export function RunProgress() {
   const label = useLab((s) => s.run.label);
   const cancelling = useLab((s) => s.run.status === 'cancelling');
   const fraction = progress?.fraction ?? 0;
-  const eta = progress?.etaSeconds;
+  // While files are read, the bytes still to read bound the time left from below.
+  const ioEta = progress?.io?.etaSeconds ?? null;
+  const eta = ioEta !== null && progress ? Math.max(ioEta, progress.etaSeconds ?? 0) : progress?.etaSeconds;
   return (
     <div className="run-progress" data-testid="progress" data-stage={progress?.stage ?? 'starting'}>
       <div className="progress-label">
@@ -36,6 +39,12 @@ export function RunProgress() {
       <div className="progress-detail" aria-live="polite">
         {cancelling ? 'Cancelling…' : progress ? describeProgress(progress).join(' · ') : 'Starting…'}
         {!cancelling && eta !== null && eta !== undefined && <span className="eta"> · about {duration(eta * 1000)} left</span>}
+        {!cancelling && progress?.io && (
+          <span className="run-io" data-testid="progress-io">
+            {progress.stage === 'score' ? 'test embeddings: ' : 'train embeddings: '}
+            {ioParts({ ...progress.io, etaSeconds: null }).join(' · ')}
+          </span>
+        )}
       </div>
     </div>
   );

@@ -8,8 +8,8 @@ import { NumberField } from './NumberField.tsx';
 import { PAPER } from './paper.ts';
 import { SelectField, type Option } from './SelectField.tsx';
 
-const SCALES: Option<ScaleSpec['kind']>[] = [
-  { value: 'task', label: 'per-task (demo: 1)' },
+const scales = (task: string): Option<ScaleSpec['kind']>[] => [
+  { value: 'task', label: `per-task (${task})` },
   { value: 'std', label: 'std of rewards' },
   { value: 'custom', label: 'custom' },
 ];
@@ -29,6 +29,12 @@ const CONVENTIONS: Option<PairingSpec['convention']>[] = [
 
 export function AnnotationSection() {
   const annotation = useLab((s) => s.draft.annotation);
+  // The per-task constant of the data the spec runs on: the demo's, or the opened files' task.
+  const taskScale = useLab((s) => {
+    if (s.draft.dataset.kind === 'demo') return 'demo: 1';
+    const info = s.files.opened?.value.plan.id === s.draft.dataset.id ? s.files.opened.value.inspection.info : null;
+    return info === null ? 'files not open' : info.taskScale === null ? 'none: no task' : `${info.task}: ${info.taskScale}`;
+  });
   const { editSpec } = useActions();
   const { scale, pairing } = annotation;
   const paperPairing = PAPER.annotation.pairing;
@@ -55,7 +61,7 @@ export function AnnotationSection() {
           path="annotation.scale.kind"
           label="Reward scale s"
           value={scale.kind}
-          options={SCALES}
+          options={scales(taskScale)}
           paper={PAPER.annotation.scale.kind}
           onValue={(kind) => editSpec((s) => withScale(s, kind === 'custom' ? { kind, value: scale.kind === 'custom' ? scale.value : 1 } : { kind }))}
         />

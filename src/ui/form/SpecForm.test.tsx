@@ -41,13 +41,44 @@ describe('SpecForm', () => {
   it('has a labelled control for every field of the spec', async () => {
     const { store } = await renderLab();
     const paths = [...flattenSpec(defaultSpec()).keys()].filter((p) => p !== 'dataset.kind' && p !== 'annotation.scale.kind');
-    for (const path of paths) {
+    // The boosted trees' fields show for CLF-GBDT, in place of the MLP's optimiser fields.
+    const isGbdt = (p: string) => p.startsWith('model.gbdt.');
+    for (const path of paths.filter((p) => !isGbdt(p))) {
       const control = field(path);
       expect(control.labels?.length ?? 0, path).toBeGreaterThan(0);
     }
+    expect(document.getElementById(fieldId('model.gbdt.trees'))).toBeNull();
+    act(() => store.getState().actions.editSpec((s) => ({ ...s, model: { ...s.model, objective: 'clf-gbdt' } })));
+    for (const path of paths.filter(isGbdt)) {
+      const control = field(path);
+      expect(control.labels?.length ?? 0, path).toBeGreaterThan(0);
+    }
+    for (const mlpOnly of ['model.hidden', 'model.init', 'model.training.lr', 'model.training.epochs', 'model.training.batchSize']) {
+      expect(document.getElementById(fieldId(mlpOnly)), mlpOnly).toBeNull();
+    }
+    expect(field('model.training.validationFraction')).toBeTruthy();
+    act(() => store.getState().actions.editSpec((s) => ({ ...s, model: { ...s.model, objective: 'bt-mlp' } })));
     expect(screen.getByLabelText('Reward scale s')).toBe(field('annotation.scale.kind'));
     act(() => store.getState().actions.editSpec((s) => ({ ...s, annotation: { ...s.annotation, scale: { kind: 'custom', value: 2 } } })));
     expect(screen.getByLabelText('Custom scale value')).toBe(field('annotation.scale.value'));
+  });
+
+  it('edits the boosted trees when CLF-GBDT is chosen, in place of the MLP fields', async () => {
+    const user = userEvent.setup();
+    const { store } = await renderLab();
+    expect(screen.queryByTestId('gbdt-fields')).toBeNull();
+    await user.click(screen.getByRole('radio', { name: /CLF-GBDT/ }));
+    expect(store.getState().draft.model.objective).toBe('clf-gbdt');
+    expect(screen.queryByLabelText('Hidden widths')).toBeNull();
+    const trees = screen.getByLabelText('Trees');
+    expect(trees).toHaveValue('100');
+    await user.clear(trees);
+    await user.type(trees, '40');
+    const leaves = screen.getByLabelText('Leaves per tree');
+    await user.clear(leaves);
+    await user.type(leaves, '7');
+    expect(store.getState().draft.model.gbdt).toMatchObject({ trees: 40, leaves: 7, learningRate: 0.1, minDataInLeaf: 20 });
+    expect(store.getState().validation.ok).toBe(true);
   });
 
   it('shows the schema message under a field and blocks Run, listing the problem', async () => {

@@ -9,7 +9,9 @@ import type { EpochEvent, Progress } from '../../core/progress.ts';
 import type { ExperimentResult, ScoreMetrics } from '../../core/result.ts';
 import { deviationsOf, type ExperimentSpec } from '../../core/spec.ts';
 import type { EngineClient } from '../../worker/client.ts';
-import type { BackendReport, DatasetDescription, LabelNoise, RunCallbacks } from '../../worker/protocol.ts';
+import { describeDataset } from '../../worker/describe.ts';
+import { FilesHost } from '../../worker/filesHost.ts';
+import type { BackendReport, DatasetDescription, FileSelection, FilesCallbacks, LabelNoise, RunCallbacks, RunOptions } from '../../worker/protocol.ts';
 
 export function fakeResult(spec: ExperimentSpec, overrides: { improvement?: number; startedAt?: string } = {}): ExperimentResult {
   const improvement = overrides.improvement ?? 1.5;
@@ -82,6 +84,7 @@ export const FAKE_BACKEND: BackendReport = {
 interface PendingRun {
   spec: ExperimentSpec;
   callbacks: RunCallbacks;
+  options?: RunOptions;
   resolve: (result: ExperimentResult) => void;
   reject: (error: Error) => void;
 }
@@ -100,6 +103,7 @@ export class FakeEngine implements EngineClient {
   async describeDataset(dataset: Parameters<EngineClient['describeDataset']>[0]): Promise<DatasetDescription> {
     const d = makeDemoDataset({ ...dataset, trainPrompts: Math.min(dataset.trainPrompts, 50), testPrompts: Math.min(dataset.testPrompts, 5) });
     return {
+      ...describeDataset(d, 5),
       info: d.info,
       train: { ...summarizeSplit(d.train), prompts: dataset.trainPrompts },
       test: { ...summarizeSplit(d.test), prompts: dataset.testPrompts },
@@ -114,8 +118,19 @@ export class FakeEngine implements EngineClient {
     return { scale: 1, points: betas.map((beta) => ({ beta, errorRate: 0.5 / (1 + beta) })) };
   }
 
-  run(spec: ExperimentSpec, callbacks: RunCallbacks): Promise<ExperimentResult> {
-    return new Promise((resolve, reject) => this.runs.push({ spec, callbacks, resolve, reject }));
+  run(spec: ExperimentSpec, callbacks: RunCallbacks, options?: RunOptions): Promise<ExperimentResult> {
+    return new Promise((resolve, reject) => this.runs.push({ spec, callbacks, options, resolve, reject }));
+  }
+
+  /** Dataset files are handled by the worker's real host: it needs no tfjs, and Node has File. */
+  readonly files = new FilesHost();
+  filesCancels = 0;
+  planFiles = (selection: FileSelection) => this.files.planFiles(selection);
+  openFiles = (selection: FileSelection, callbacks: FilesCallbacks) => this.files.openFiles(selection, callbacks);
+  verifyFiles = (selection: FileSelection, callbacks: FilesCallbacks) => this.files.verify(selection, callbacks);
+  cancelFiles(): void {
+    this.filesCancels++;
+    this.files.cancel();
   }
 
   cancel(): void {
