@@ -16,6 +16,7 @@ describe('ExperimentSpec', () => {
       hidden: [1024, 512],
       init: 'pytorch',
       training: { lr: 1e-3, epochs: 30, batchSize: 10_240, validationFraction: 0.2, patience: 3, split: 'rows', epochMode: 'random-subsets', rollback: false },
+      gbdt: { trees: 100, leaves: 31, learningRate: 0.1, minDataInLeaf: 20, minSumHessianInLeaf: 1e-3, lambdaL2: 0, maxBin: 255, binSampleCount: 200_000 },
       ensemble: { size: 1, aggregation: 'mean' },
     });
     expect(s.evaluation.bonN).toEqual([1, 2, 5, 10, 30, 50, 100, 300, 500]);
