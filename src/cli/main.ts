@@ -11,6 +11,7 @@ import { runBench } from './bench.ts';
 import { openDataDirectory } from './dataDirectory.ts';
 import { explainQuestions, LAYOUT_OPTION_FORMS, parseLayoutOption } from './npyDataset.ts';
 import { PACK_USAGE, packCommand } from './pack.ts';
+import { PIPELINE_USAGE, pipelineCommand } from './pipeline/command.ts';
 import { progressPrinter } from './progressLine.ts';
 import { mergeCommand, sweepCommand } from './sweep.ts';
 
@@ -27,6 +28,7 @@ usage:
                    run one shard of a grid; finished cells land in DIR/cells/ and are skipped on rerun
   reward-lab merge DIR... [--out FILE]
                    combine the cells of shard folders into one result set (DIR/sweep-result.json)
+  ${PIPELINE_USAGE}
 
 run:
   --spec FILE     an ExperimentSpec as JSON; omitted fields take the paper's defaults
@@ -57,6 +59,8 @@ async function main(argv: string[]): Promise<number> {
       return sweepCommand(rest, (dir) => openDataDirectory(dir));
     case 'merge':
       return mergeCommand(rest);
+    case 'pipeline':
+      return pipelineCommand(rest);
     case undefined:
     case '-h':
     case '--help':
