@@ -1,11 +1,13 @@
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { LIGHTGBM_DEFAULTS, predictGbdt, trainGbdt } from '../core/gbdt.ts';
+import { LIGHTGBM_DEFAULTS, predictGbdt, trainGbdt, type GbdtModel } from '../core/gbdt.ts';
 import { Rng } from '../core/rng.ts';
 
 /**
  * `npx tsx src/cli/benchGbdt.ts [--rows 20000] [--dim 2048] [--runs 3] [--trees 100]`:
  * CLF-GBDT training time with LightGBM defaults and prediction throughput, medians over runs.
- * Not wired into the CLI or the tests: absolute times on a shared machine drift.
+ * Not wired into the CLI or the tests. Wall time on a shared machine drifts with its load, so
+ * CPU time and the load average are printed alongside.
  */
 
 const { values } = parseArgs({
@@ -27,8 +29,11 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-// Embedding-like data: Gaussian features, labels from a nonlinear function of a few directions,
-// so trees keep finding useful splits (pure noise would make trees degenerate and the timing flatter).
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const load = () => loadavg()[0].toFixed(1);
+
+// Embedding-like data: Gaussian features, labels from a nonlinear function of a few of them, so
+// trees keep finding useful splits (on pure noise trees degenerate and the timing flatters).
 const rng = Rng.fromSeed(1);
 const x = new Float32Array(rows * dim);
 for (let i = 0; i < x.length; i++) x[i] = rng.normal();
@@ -39,11 +44,11 @@ for (let r = 0; r < rows; r++) {
   labels[r] = rng.next() < 1 / (1 + Math.exp(-2 * f)) ? 1 : 0;
 }
 
-console.log(`CLF-GBDT bench: ${rows} rows × ${dim} features, ${params.trees} trees, ${params.leaves} leaves, maxBin ${params.maxBin}; ${runs} runs`);
-const trainTimes: number[] = [];
-const trainCpu: number[] = [];
-const firstTreeTimes: number[] = [];
-let model = null as Awaited<ReturnType<typeof trainGbdt>> | null;
+console.log(`CLF-GBDT bench: ${rows} rows × ${dim} features, ${params.trees} trees, ${params.leaves} leaves, maxBin ${params.maxBin}; ${runs} runs; load average ${load()}`);
+const wall: number[] = [];
+const cpu: number[] = [];
+const binning: number[] = [];
+let model: GbdtModel | undefined;
 for (let run = 0; run < runs; run++) {
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
@@ -57,21 +62,22 @@ for (let run = 0; run < runs; run++) {
     },
   });
   const ms = performance.now() - t0;
-  const cpu = process.cpuUsage(cpu0);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  trainTimes.push(ms);
-  trainCpu.push(cpuMs);
-  firstTreeTimes.push(firstTree);
-  console.log(`  run ${run + 1}: train ${(ms / 1000).toFixed(2)} s (binning + first tree ${(firstTree / 1000).toFixed(2)} s; CPU ${(cpuMs / 1000).toFixed(2)} s), ${model.trees.length} trees, train log-loss ${lastLoss.toFixed(4)}`);
+  const used = process.cpuUsage(cpu0);
+  wall.push(ms);
+  cpu.push((used.user + used.system) / 1000);
+  binning.push(firstTree);
+  console.log(
+    `  run ${run + 1}: ${seconds(ms)} wall, ${seconds(cpu[run])} CPU (binning + first tree ${seconds(firstTree)}); ` +
+      `${model.trees.length} trees, train log-loss ${lastLoss.toFixed(4)}; RSS ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB; load ${load()}`,
+  );
 }
 const predictTimes: number[] = [];
 const out = new Float32Array(rows);
-for (let run = 0; run < runs; run++) {
+for (let run = 0; run < runs && model; run++) {
   const t0 = performance.now();
-  if (model) predictGbdt(model, x, rows, dim, out);
+  predictGbdt(model, x, rows, dim, out);
   predictTimes.push(performance.now() - t0);
 }
-const trainMs = median(trainTimes);
 const predictMs = median(predictTimes);
-console.log(`train: median ${(trainMs / 1000).toFixed(2)} s wall, ${(median(trainCpu) / 1000).toFixed(2)} s CPU (binning + first tree ${(median(firstTreeTimes) / 1000).toFixed(2)} s; ${(trainMs / params.trees).toFixed(0)} ms/tree overall)`);
+console.log(`train: median ${seconds(median(wall))} wall, ${seconds(median(cpu))} CPU (binning + first tree ${seconds(median(binning))})`);
 console.log(`predict: median ${predictMs.toFixed(1)} ms for ${rows} rows = ${Math.round(rows / (predictMs / 1000)).toLocaleString('en-US')} rows/s`);

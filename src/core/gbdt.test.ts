@@ -323,6 +323,28 @@ describe('prediction on raw features', () => {
   });
 });
 
+describe('histogram pool', () => {
+  it('grows the same trees when too small to keep every leaf histogram', async () => {
+    const rows = 3000;
+    const dim = 16;
+    const { x, labels } = synthetic(rows, dim, 37);
+    const params = { ...LIGHTGBM_DEFAULTS, trees: 10 };
+    const full = await trainGbdt(x, rows, dim, labels, params, Rng.fromSeed(1));
+    // One byte: the pool falls back to its minimum of two histograms, so most leaves are evicted.
+    const tight = await trainGbdt(x, rows, dim, labels, params, Rng.fromSeed(1), { histogramPoolBytes: 1 });
+    for (let t = 0; t < 10; t++) {
+      expect(Array.from(tight.trees[t].feature)).toEqual(Array.from(full.trees[t].feature));
+      expect(Array.from(tight.trees[t].threshold)).toEqual(Array.from(full.trees[t].threshold));
+      expect(Array.from(tight.trees[t].leafCount)).toEqual(Array.from(full.trees[t].leafCount));
+    }
+    const a = predictGbdt(full, x, rows, dim);
+    const b = predictGbdt(tight, x, rows, dim);
+    let worst = 0;
+    for (let i = 0; i < rows; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    expect(worst).toBeLessThan(1e-5);
+  });
+});
+
 describe('JSON', () => {
   it('round-trips to identical predictions and rejects malformed trees', async () => {
     const rows = 1000;

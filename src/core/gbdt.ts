@@ -23,6 +23,10 @@ import type { Rng } from './rng.ts';
  *   alike. (The engine rejects NaN embeddings before they get here; the rule only has to be
  *   consistent.) There is no separate missing-value direction search.
  * - Ties: the first feature, then the first bin, then the lowest leaf index wins.
+ *
+ * Memory while training: the bins (rows × dim bytes), each feature's rows grouped by bin
+ * (2 · rows × dim bytes, up to 65,536 rows), and one histogram per splittable leaf (24 bytes per
+ * bin: ≈ 12.5 MB at 2048 features × 255 bins), at most `histogramPoolBytes` of them.
  */
 
 export interface GbdtParams {
@@ -87,9 +91,18 @@ export interface GbdtTrainOptions {
    * boosting on binned features: the scores training optimised, without a second pass.
    */
   trainScores?: Float64Array;
+  /**
+   * Memory budget for per-leaf histograms (default 512 MiB). A smaller one is slower (evicted
+   * histograms are rebuilt from rows); results agree up to floating-point rounding.
+   */
+  histogramPoolBytes?: number;
 }
 
-/** Memory the per-leaf histograms may use; beyond it, histograms of unlikely leaves are rebuilt. */
+/**
+ * Default memory for the per-leaf histograms (24 bytes per bin and leaf: ~12.5 MB per leaf at
+ * 2048 features × 255 bins). Beyond it the histograms of the leaves least likely to split next
+ * are dropped and rebuilt from rows when needed.
+ */
 const HIST_POOL_BYTES = 512 * 1024 * 1024;
 /** Budget for the sample-transpose buffer used while finding bin boundaries. */
 const SAMPLE_BLOCK_FLOATS = 2 * 1024 * 1024;
@@ -209,8 +222,8 @@ function floatKey(bits: number): number {
 
 /**
  * LSD radix sort of keys[0..m) (11-bit digits, passes where every key shares the digit skipped),
- * carrying idx along; returns the array holding the sorted idx. Typed-array sort is ~10× slower
- * here and dominated binning.
+ * carrying idx along; returns the array holding the sorted idx. Sorting packed (key, row)
+ * doubles with the built-in typed-array sort measured ~3× slower.
  */
 function radixSort(keys: Uint32Array, idx: Int32Array, keys2: Uint32Array, idx2: Int32Array, m: number, counts: Int32Array): Int32Array {
   counts.fill(0);
@@ -438,34 +451,26 @@ function featureHistogram(bins: Uint8Array, base: number, idx: Int32Array, start
 }
 
 /**
- * featureHistogram for four features in one pass over the rows: the row index and gradients
- * are loaded once for four updates, which measured ~1.7× faster per update in V8.
+ * Scratch histograms of the four features a group pass builds (768 = 3 × 256 entries each).
+ * Module-level constants rather than parameters: V8 then knows their length and address, which
+ * measured faster for the read-modify-write loop below. Safe to share: a tree is grown
+ * synchronously, so concurrent trainings never interleave inside a group.
  */
-function featureHistogram4(
-  bins: Uint8Array,
-  rows: number,
-  idx: Int32Array,
-  start: number,
-  m: number,
-  og: Float64Array,
-  h: Float64Array,
-  f0: number,
-  f1: number,
-  f2: number,
-  f3: number,
-  a0: number,
-  a1: number,
-  a2: number,
-  a3: number,
-  nb0: number,
-  nb1: number,
-  nb2: number,
-  nb3: number,
-): void {
-  h.fill(0, a0, a0 + 3 * nb0);
-  h.fill(0, a1, a1 + 3 * nb1);
-  h.fill(0, a2, a2 + 3 * nb2);
-  h.fill(0, a3, a3 + 3 * nb3);
+const H0 = new Float64Array(768);
+const H1 = new Float64Array(768);
+const H2 = new Float64Array(768);
+const H3 = new Float64Array(768);
+const GROUP_SCRATCH = [H0, H1, H2, H3];
+
+/**
+ * featureHistogram for four features in one pass over the rows, into H0…H3: the row index and
+ * gradients are loaded once for four updates, which measured ~1.7× faster per update in V8.
+ */
+function featureHistogram4(bins: Uint8Array, rows: number, idx: Int32Array, start: number, m: number, og: Float64Array, f0: number, f1: number, f2: number, f3: number): void {
+  H0.fill(0);
+  H1.fill(0);
+  H2.fill(0);
+  H3.fill(0);
   const c0 = f0 * rows;
   const c1 = f1 * rows;
   const c2 = f2 * rows;
@@ -473,23 +478,23 @@ function featureHistogram4(
   for (let i = 0; i < m; i++) {
     const r = idx[start + i];
     const g = og[2 * i];
-    const hh = og[2 * i + 1];
-    const x0 = a0 + bins[c0 + r] * 3;
-    const x1 = a1 + bins[c1 + r] * 3;
-    const x2 = a2 + bins[c2 + r] * 3;
-    const x3 = a3 + bins[c3 + r] * 3;
-    h[x0] += g;
-    h[x0 + 1] += hh;
-    h[x0 + 2]++;
-    h[x1] += g;
-    h[x1 + 1] += hh;
-    h[x1 + 2]++;
-    h[x2] += g;
-    h[x2 + 1] += hh;
-    h[x2 + 2]++;
-    h[x3] += g;
-    h[x3 + 1] += hh;
-    h[x3 + 2]++;
+    const h = og[2 * i + 1];
+    const x0 = bins[c0 + r] * 3;
+    const x1 = bins[c1 + r] * 3;
+    const x2 = bins[c2 + r] * 3;
+    const x3 = bins[c3 + r] * 3;
+    H0[x0] += g;
+    H0[x0 + 1] += h;
+    H0[x0 + 2]++;
+    H1[x1] += g;
+    H1[x1 + 1] += h;
+    H1[x1 + 2]++;
+    H2[x2] += g;
+    H2[x2 + 1] += h;
+    H2[x2 + 2]++;
+    H3[x3] += g;
+    H3[x3 + 1] += h;
+    H3[x3 + 2]++;
   }
 }
 
@@ -588,9 +593,81 @@ function scanFeature(
   }
 }
 
-/** a[at …] −= sub[subAt …] over nb triples: the parent's histogram becomes the larger child's. */
-function subtractFeature(a: Float64Array, at: number, sub: Float64Array, subAt: number, nb: number): void {
-  for (let k = 0; k < 3 * nb; k++) a[at + k] -= sub[subAt + k];
+/**
+ * scanFeature for the larger child of a split, fused with the subtraction trick: a[at …] holds
+ * the parent's triples and becomes the child's, a[…] −= sub[subAt …], in the same pass.
+ */
+function subtractScanFeature(
+  a: Float64Array,
+  at: number,
+  sub: Float64Array,
+  subAt: number,
+  nb: number,
+  f: number,
+  sumG: number,
+  sumH: number,
+  count: number,
+  minData: number,
+  minHess: number,
+  lambda: number,
+  best: Float64Array,
+): void {
+  const shift = subAt - at;
+  const end = at + 3 * (nb - 1);
+  let gl = 0;
+  let hl = 0;
+  let cl = 0;
+  let t = at;
+  for (; t < end; t += 3) {
+    const g = a[t] - sub[t + shift];
+    const h = a[t + 1] - sub[t + 1 + shift];
+    const c = a[t + 2] - sub[t + 2 + shift];
+    a[t] = g;
+    a[t + 1] = h;
+    a[t + 2] = c;
+    gl += g;
+    hl += h;
+    cl += c;
+    if (cl >= minData && hl >= minHess) break;
+  }
+  // Triples before `done` have been subtracted.
+  let done = t < end ? t + 3 : end;
+  const maxLeftCount = count - minData;
+  let top = best[0];
+  let screen = top * (1 - 1e-9);
+  for (; t < end; t += 3) {
+    const hr = sumH - hl;
+    if (cl > maxLeftCount || hr < minHess) break;
+    const gr = sumG - gl;
+    const l = hl + lambda;
+    const r = hr + lambda;
+    if (gl * gl * r + gr * gr * l > screen * l * r) {
+      const score = (gl * gl) / l + (gr * gr) / r;
+      if (score > top) {
+        top = score;
+        screen = top * (1 - 1e-9);
+        best[0] = score;
+        best[1] = f;
+        best[2] = (t - at) / 3;
+        best[3] = gl;
+        best[4] = hl;
+        best[5] = cl;
+      }
+    }
+    const n = t + 3;
+    const g = a[n] - sub[n + shift];
+    const h = a[n + 1] - sub[n + 1 + shift];
+    const c = a[n + 2] - sub[n + 2 + shift];
+    a[n] = g;
+    a[n + 1] = h;
+    a[n + 2] = c;
+    gl += g;
+    hl += h;
+    cl += c;
+    done = n + 3;
+  }
+  const stop = at + 3 * nb;
+  for (let k = done; k < stop; k++) a[k] -= sub[k + shift];
 }
 
 /** Stable partition of idx[start … start+count) by bin ≤ splitBin; returns the left count. */
@@ -654,8 +731,6 @@ class TreeLearner {
   private readonly tmp: Int32Array;
   /** Gradients of the leaf being built, in its row order. */
   private readonly og: Float64Array;
-  /** Scratch histograms for four features (768 = 3 × 256 entries each). */
-  private readonly lh = new Float64Array(4 * 768);
   readonly leafStart: Int32Array;
   readonly leafCount: Int32Array;
   private readonly leafG: Float64Array;
@@ -672,7 +747,6 @@ class TreeLearner {
   private readonly hists: Float64Array[] = [];
   private readonly freeHists: number[] = [];
   private readonly histCapacity: number;
-  private readonly totalBins: number;
   private readonly bestA = new Float64Array(6);
   private readonly bestB = new Float64Array(6);
 
@@ -680,6 +754,7 @@ class TreeLearner {
     private readonly data: BinnedData,
     private readonly feats: Int32Array,
     params: GbdtParams,
+    poolBytes: number,
   ) {
     const n = data.rows;
     this.rows = n;
@@ -707,10 +782,9 @@ class TreeLearner {
     this.bestCL = new Int32Array(L);
     this.leafHist = new Int32Array(L);
     const totalBins = data.offset[data.offset.length - 1];
-    this.totalBins = totalBins;
     const bytesPerHist = totalBins * 24;
     // Two buffers is the least that lets a split build both children when neither is cached.
-    this.histCapacity = Math.max(2, Math.min(L, Math.floor(HIST_POOL_BYTES / Math.max(1, bytesPerHist))));
+    this.histCapacity = Math.max(2, Math.min(L, Math.floor(poolBytes / Math.max(1, bytesPerHist))));
   }
 
   /** Grows one tree on interleaved gradients; leaves the row partition in idx/leafStart/leafCount. */
@@ -739,7 +813,7 @@ class TreeLearner {
     this.leafH[0] = sumH;
     this.leafParent[0] = -1;
     this.bestGain[0] = -Infinity;
-    if (L > 1 && this.splittable(0)) this.buildLeaf(0, grad, this.worthKeeping(0));
+    if (L > 1 && this.splittable(0)) this.buildLeaf(0, grad);
 
     let leaves = 1;
     while (leaves < L) {
@@ -822,23 +896,14 @@ class TreeLearner {
     const needLarge = small === a ? needB : needA;
     if (parentHist >= 0 && needLarge) {
       this.leafHist[large] = parentHist;
-      this.buildSplit(small, needSmall, needSmall && this.worthKeeping(small), large, grad);
-      if (!this.worthKeeping(large)) this.releaseHist(large);
+      this.buildSplit(small, needSmall, large, grad);
       return;
     }
+    // Only after an eviction (or when the larger child cannot split) is the parent's histogram
+    // missing; then each child that can split is built from its rows.
     if (parentHist >= 0) this.freeHists.push(parentHist);
-    if (needSmall) this.buildLeaf(small, grad, this.worthKeeping(small));
-    if (needLarge) this.buildLeaf(large, grad, this.worthKeeping(large));
-  }
-
-  /**
-   * Whether to keep a leaf's histogram for the subtraction trick. A full histogram is
-   * 3·totalBins doubles whatever the leaf's size; for a leaf with fewer row-feature pairs than
-   * that, writing and later re-reading it costs more memory traffic than rebuilding its
-   * children from the rows (measured: fixed per-histogram costs dominated small leaves).
-   */
-  private worthKeeping(leaf: number): boolean {
-    return this.leafCount[leaf] * this.feats.length >= 3 * this.totalBins;
+    if (needSmall) this.buildLeaf(small, grad);
+    if (needLarge) this.buildLeaf(large, grad);
   }
 
   private gatherGradients(leaf: number, grad: Float64Array): void {
@@ -875,11 +940,11 @@ class TreeLearner {
     this.bestCL[leaf] = best[5];
   }
 
-  /** Builds a leaf's histogram from its rows (keeping it if `keep`) and finds its best split. */
-  private buildLeaf(leaf: number, grad: Float64Array, keep: boolean): void {
-    const hist = keep ? this.acquireHist() : -1;
-    if (keep) this.leafHist[leaf] = hist;
-    const out = keep ? this.hists[hist] : this.lh;
+  /** Builds a leaf's histogram from its rows, keeps it, and finds the leaf's best split. */
+  private buildLeaf(leaf: number, grad: Float64Array): void {
+    const hist = this.acquireHist(-1);
+    this.leafHist[leaf] = hist;
+    const out = this.hists[hist];
     const { offset, perm, binStart, stride } = this.data;
     const { feats, rows, minData, minHess, lambda } = this;
     const best = this.bestA;
@@ -894,18 +959,21 @@ class TreeLearner {
         const f = feats[q];
         const o = offset[f];
         const nb = offset[f + 1] - o;
-        const at = keep ? 3 * o : 0;
-        featureHistogramSorted(perm, f * rows, binStart, f * stride, grad, nb, out, at);
-        scanFeature(out, at, nb, f, G, H, m, minData, minHess, lambda, best);
+        // Plain stores, not read-modify-write, so writing straight into the big array is cheap.
+        featureHistogramSorted(perm, f * rows, binStart, f * stride, grad, nb, out, 3 * o);
+        scanFeature(out, 3 * o, nb, f, G, H, m, minData, minHess, lambda, best);
       }
     } else {
       this.gatherGradients(leaf, grad);
       for (let q = 0; q < F; q += 4) {
-        const w = this.histogramGroup(q, m, start, out, keep);
+        const w = this.histogramGroup(q, m, start);
         for (let c = 0; c < w; c++) {
           const f = feats[q + c];
           const o = offset[f];
-          scanFeature(out, keep ? 3 * o : c * 768, offset[f + 1] - o, f, G, H, m, minData, minHess, lambda, best);
+          const nb = offset[f + 1] - o;
+          const h = GROUP_SCRATCH[c];
+          out.set(h.subarray(0, 3 * nb), 3 * o);
+          scanFeature(h, 0, nb, f, G, H, m, minData, minHess, lambda, best);
         }
       }
     }
@@ -914,57 +982,35 @@ class TreeLearner {
 
   /**
    * Histograms of features feats[q … q+4) (fewer at the end) over the rows of the leaf whose
-   * gradients are in og, into `out` at the features' own offsets (`inPlace`) or at 768-entry
-   * strides from 0 (scratch). Returns how many features it did.
+   * gradients are in og, into GROUP_SCRATCH[0…]: read-modify-write into L1-resident scratch
+   * plus a copy measured faster than updating the big per-leaf arrays. Returns how many
+   * features it did.
    */
-  private histogramGroup(q: number, m: number, start: number, out: Float64Array, inPlace: boolean): number {
+  private histogramGroup(q: number, m: number, start: number): number {
     const { feats, idx, og, rows } = this;
     const { bins, offset } = this.data;
     const w = Math.min(4, feats.length - q);
     if (w === 4) {
-      const f0 = feats[q];
-      const f1 = feats[q + 1];
-      const f2 = feats[q + 2];
-      const f3 = feats[q + 3];
-      featureHistogram4(
-        bins,
-        rows,
-        idx,
-        start,
-        m,
-        og,
-        out,
-        f0,
-        f1,
-        f2,
-        f3,
-        inPlace ? 3 * offset[f0] : 0,
-        inPlace ? 3 * offset[f1] : 768,
-        inPlace ? 3 * offset[f2] : 2 * 768,
-        inPlace ? 3 * offset[f3] : 3 * 768,
-        offset[f0 + 1] - offset[f0],
-        offset[f1 + 1] - offset[f1],
-        offset[f2 + 1] - offset[f2],
-        offset[f3 + 1] - offset[f3],
-      );
+      featureHistogram4(bins, rows, idx, start, m, og, feats[q], feats[q + 1], feats[q + 2], feats[q + 3]);
       return 4;
     }
     for (let c = 0; c < w; c++) {
       const f = feats[q + c];
-      featureHistogram(bins, f * rows, idx, start, m, og, offset[f + 1] - offset[f], out, inPlace ? 3 * offset[f] : c * 768);
+      featureHistogram(bins, f * rows, idx, start, m, og, offset[f + 1] - offset[f], GROUP_SCRATCH[c], 0);
     }
     return w;
   }
 
   /**
    * The subtraction trick: builds the smaller child's histogram, turns the parent's (already
-   * owned by `large`) into the larger child's by subtraction, and scans both (the smaller only
-   * if `scanSmall`), a few features at a time so each feature's bins are touched while in cache.
+   * owned by `large`) into the larger child's by subtraction, and scans both; the smaller one
+   * is kept and scanned only if it can split. Works a few features at a time so each feature's
+   * bins are touched while in cache.
    */
-  private buildSplit(small: number, scanSmall: boolean, keepSmall: boolean, large: number, grad: Float64Array): void {
-    const smallHist = keepSmall ? this.acquireHist() : -1;
-    if (keepSmall) this.leafHist[small] = smallHist;
-    const out = keepSmall ? this.hists[smallHist] : this.lh;
+  private buildSplit(small: number, smallSplits: boolean, large: number, grad: Float64Array): void {
+    const smallHist = smallSplits ? this.acquireHist(large) : -1;
+    if (smallSplits) this.leafHist[small] = smallHist;
+    const out = smallSplits ? this.hists[smallHist] : null;
     const parent = this.hists[this.leafHist[large]];
     const { offset } = this.data;
     const { feats, minData, minHess, lambda, bestA, bestB } = this;
@@ -979,18 +1025,20 @@ class TreeLearner {
     const ml = this.leafCount[large];
     this.gatherGradients(small, grad);
     for (let q = 0; q < feats.length; q += 4) {
-      const w = this.histogramGroup(q, m, start, out, keepSmall);
+      const w = this.histogramGroup(q, m, start);
       for (let c = 0; c < w; c++) {
         const f = feats[q + c];
         const o = offset[f];
         const nb = offset[f + 1] - o;
-        const at = keepSmall ? 3 * o : c * 768;
-        if (scanSmall) scanFeature(out, at, nb, f, Gs, Hs, m, minData, minHess, lambda, bestA);
-        subtractFeature(parent, 3 * o, out, at, nb);
-        scanFeature(parent, 3 * o, nb, f, Gl, Hl, ml, minData, minHess, lambda, bestB);
+        const h = GROUP_SCRATCH[c];
+        if (out !== null) {
+          out.set(h.subarray(0, 3 * nb), 3 * o);
+          scanFeature(h, 0, nb, f, Gs, Hs, m, minData, minHess, lambda, bestA);
+        }
+        subtractScanFeature(parent, 3 * o, h, 0, nb, f, Gl, Hl, ml, minData, minHess, lambda, bestB);
       }
     }
-    if (scanSmall) this.storeBest(bestA, small);
+    if (smallSplits) this.storeBest(bestA, small);
     this.storeBest(bestB, large);
   }
 
@@ -1002,7 +1050,8 @@ class TreeLearner {
     }
   }
 
-  private acquireHist(): number {
+  /** A free histogram buffer, evicting another leaf's (never `keep`'s) if the pool is full. */
+  private acquireHist(keep: number): number {
     const free = this.freeHists.pop();
     if (free !== undefined) return free;
     if (this.hists.length < this.histCapacity) {
@@ -1013,7 +1062,7 @@ class TreeLearner {
     // Pool full: evict the cached leaf least likely to be split next (smallest best gain).
     let victim = -1;
     for (let l = 0; l < this.maxLeaves; l++) {
-      if (this.leafHist[l] >= 0 && (victim < 0 || this.bestGain[l] < this.bestGain[victim])) victim = l;
+      if (l !== keep && this.leafHist[l] >= 0 && (victim < 0 || this.bestGain[l] < this.bestGain[victim])) victim = l;
     }
     if (victim < 0) throw new Error('gbdt: histogram pool exhausted');
     const hist = this.leafHist[victim];
@@ -1083,7 +1132,7 @@ export async function trainGbdt(
   const initScore = Math.log(mean / (1 - mean));
   const scores = new Float64Array(rows).fill(initScore);
   const grad = new Float64Array(2 * rows);
-  const learner = new TreeLearner(data, feats, params);
+  const learner = new TreeLearner(data, feats, params, options.histogramPoolBytes ?? HIST_POOL_BYTES);
   const trees: GbdtTree[] = [];
   for (let t = 0; t < params.trees; t++) {
     throwIfCancelled(signal);
@@ -1114,8 +1163,8 @@ export function predictGbdt(model: GbdtModel, x: Float32Array, rows: number, dim
   const { root, feature, threshold, left, right, leafValue } = flattenTrees(model.trees);
   const trees = root.length;
   // Row by row, so a row's features stay in cache across all trees (tree by tree missed cache
-  // on every node for wide rows, ~20× slower); the sum runs in training's order, init score
-  // first, so training rows reproduce the scores training accumulated exactly.
+  // on most nodes for wide rows, ~2× slower at 2048 features); the sum runs in training's
+  // order, init score first, so training rows reproduce the scores training accumulated exactly.
   for (let i = 0; i < rows; i++) {
     const base = i * dim;
     let s = model.initScore;
