@@ -2,7 +2,7 @@ import { Area, CartesianGrid, ComposedChart, Line, ResponsiveContainer, Tooltip,
 import type { LegendEntry } from '../export/chartImage.ts';
 import { num, tick } from '../format.ts';
 import { ChartFrame } from '../components/ChartFrame.tsx';
-import { AXIS_LABEL, AXIS_STROKE, CHART_HEIGHT, GRID_STROKE, TICK, yAxisWidth } from './axis.ts';
+import { AXIS_LABEL, AXIS_STROKE, CHART_HEIGHT, GRID_STROKE, TICK, yAxisStyle } from './axis.ts';
 import { bonBandKey, bonMeanKey, bonRows, extent, niceAxis, ORACLE_COLOR, RANDOM_COLOR, type BonData, type BonSeries } from './data.ts';
 
 export interface BonChartProps {
@@ -55,14 +55,11 @@ export function BonChart({ id, title, subtitle, series, references, fileStem }: 
             label={{ value: 'N: responses per prompt (log scale)', position: 'insideBottom', offset: -14, ...AXIS_LABEL }}
           />
           <YAxis
+            {...yAxisStyle('golden reward of pick', y.ticks.map(tick))}
             type="number"
             domain={y.domain}
             ticks={y.ticks}
             tickFormatter={tick}
-            tick={TICK}
-            stroke={AXIS_STROKE}
-            width={yAxisWidth(y.ticks.map(tick))}
-            label={{ value: 'golden reward of pick', angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...AXIS_LABEL }}
           />
           <Tooltip formatter={formatValue} labelFormatter={(n) => `N = ${n}`} />
           {series.map((s, i) => (

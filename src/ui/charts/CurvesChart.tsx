@@ -2,7 +2,7 @@ import { CartesianGrid, LineChart, Line, ResponsiveContainer, Tooltip, XAxis, YA
 import { ChartFrame } from '../components/ChartFrame.tsx';
 import type { LegendEntry } from '../export/chartImage.ts';
 import { num } from '../format.ts';
-import { AXIS_LABEL, AXIS_STROKE, GRID_STROKE, TICK, yAxisWidth } from './axis.ts';
+import { AXIS_LABEL, AXIS_STROKE, GRID_STROKE, TICK, yAxisStyle } from './axis.ts';
 import { curveRows, extent, niceAxis, trainLossKey, valAccKey, valLossKey, type CurveSeries } from './data.ts';
 
 export interface CurvesChartProps {
@@ -65,14 +65,11 @@ export function CurvesChart({ id, metric, series, fileStem, subtitle, maxEpochs 
             label={{ value: 'epoch', position: 'insideBottom', offset: -14, ...AXIS_LABEL }}
           />
           <YAxis
+            {...yAxisStyle(isLoss ? 'BCE loss' : 'accuracy', y.ticks.map(yTick))}
             type="number"
             domain={y.domain}
             ticks={y.ticks}
-            tick={TICK}
             tickFormatter={yTick}
-            stroke={AXIS_STROKE}
-            width={yAxisWidth(y.ticks.map(yTick))}
-            label={{ value: isLoss ? 'BCE loss' : 'accuracy', angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...AXIS_LABEL }}
           />
           <Tooltip formatter={(v) => num(Number(v), 4)} labelFormatter={(e) => `epoch ${e}`} />
           {series.map((s, i) =>

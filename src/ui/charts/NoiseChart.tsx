@@ -2,7 +2,7 @@ import { CartesianGrid, Line, LineChart, ReferenceDot, ReferenceLine, Responsive
 import { ChartFrame } from '../components/ChartFrame.tsx';
 import { pct, tick } from '../format.ts';
 import type { LabelNoisePoint } from '../../worker/protocol.ts';
-import { AXIS_LABEL, AXIS_STROKE, GRID_STROKE, TICK, yAxisWidth } from './axis.ts';
+import { AXIS_LABEL, AXIS_STROKE, GRID_STROKE, TICK, yAxisStyle } from './axis.ts';
 import { logTicks, noiseRows } from './data.ts';
 
 const CURVE = '#6b4fbb';
@@ -50,13 +50,10 @@ export function NoiseChart({ points, beta, scale, fileStem }: NoiseChartProps) {
             label={{ value: 'β (log scale)', position: 'insideBottom', offset: -14, ...AXIS_LABEL }}
           />
           <YAxis
+            {...yAxisStyle('label errors', ['50%'])}
             domain={[0, 0.5]}
             ticks={[0, 0.1, 0.2, 0.3, 0.4, 0.5]}
             tickFormatter={(v: number) => `${Math.round(v * 100)}%`}
-            tick={TICK}
-            stroke={AXIS_STROKE}
-            width={yAxisWidth(['50%'])}
-            label={{ value: 'label errors', angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...AXIS_LABEL }}
           />
           <Tooltip formatter={(v) => pct(Number(v))} labelFormatter={(b) => `β = ${b}`} />
           <Line dataKey="error" name="expected label error" stroke={CURVE} strokeWidth={2} dot={false} isAnimationActive={false} />

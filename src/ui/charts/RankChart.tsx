@@ -1,7 +1,7 @@
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { ChartFrame } from '../components/ChartFrame.tsx';
 import { num, tick } from '../format.ts';
-import { AXIS_LABEL, AXIS_STROKE, GRID_STROKE, TICK, yAxisWidth } from './axis.ts';
+import { AXIS_LABEL, AXIS_STROKE, GRID_STROKE, TICK, yAxisStyle } from './axis.ts';
 
 const TRAIN = '#0b6bcb';
 
@@ -31,12 +31,9 @@ export function RankChart({ meanByRank, fileStem }: { meanByRank: readonly numbe
             label={{ value: 'response index (rank if sorted)', position: 'insideBottom', offset: -14, ...AXIS_LABEL }}
           />
           <YAxis
+            {...yAxisStyle('mean reward', labels)}
             tickFormatter={tick}
-            tick={TICK}
-            stroke={AXIS_STROKE}
             domain={['auto', 'auto']}
-            width={yAxisWidth(labels)}
-            label={{ value: 'mean reward', angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...AXIS_LABEL }}
           />
           <Tooltip formatter={(v) => num(Number(v), 3)} labelFormatter={(x) => `response ${x}`} />
           <Line type="monotone" dataKey="mean" name="mean reward" stroke={TRAIN} strokeWidth={2} dot={rows.length <= 30} isAnimationActive={false} />

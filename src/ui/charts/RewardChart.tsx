@@ -2,7 +2,7 @@ import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YA
 import { ChartFrame } from '../components/ChartFrame.tsx';
 import { num, pct, tick } from '../format.ts';
 import type { Histogram } from '../../worker/protocol.ts';
-import { AXIS_LABEL, AXIS_STROKE, GRID_STROKE, TICK, yAxisWidth } from './axis.ts';
+import { AXIS_LABEL, AXIS_STROKE, GRID_STROKE, TICK, yAxisStyle } from './axis.ts';
 import { niceAxis, rewardRows } from './data.ts';
 
 const TRAIN = '#0b6bcb';
@@ -39,11 +39,8 @@ export function RewardChart({ train, test, fileStem }: { train: Histogram; test:
             label={{ value: 'golden reward', position: 'insideBottom', offset: -14, ...AXIS_LABEL }}
           />
           <YAxis
+            {...yAxisStyle('responses', ['10.5%'])}
             tickFormatter={share}
-            tick={TICK}
-            stroke={AXIS_STROKE}
-            width={yAxisWidth(['10.5%'])}
-            label={{ value: 'responses', angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...AXIS_LABEL }}
           />
           <Tooltip formatter={(v) => pct(Number(v), 2)} labelFormatter={(x) => `reward ≈ ${num(Number(x), 2)}`} />
           <Area type="monotone" dataKey="train" name="train" stroke={TRAIN} fill={TRAIN} fillOpacity={0.2} isAnimationActive={false} />

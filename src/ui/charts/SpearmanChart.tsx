@@ -2,7 +2,7 @@ import { Bar, CartesianGrid, ComposedChart, ReferenceLine, ResponsiveContainer, 
 import { ChartFrame } from '../components/ChartFrame.tsx';
 import { num, pct } from '../format.ts';
 import type { Histogram } from '../../worker/protocol.ts';
-import { AXIS_LABEL, AXIS_STROKE, CHART_HEIGHT, GRID_STROKE, TICK, yAxisWidth } from './axis.ts';
+import { AXIS_LABEL, AXIS_STROKE, CHART_HEIGHT, GRID_STROKE, TICK, yAxisStyle } from './axis.ts';
 import { histogramRows } from './data.ts';
 
 const BAR = '#0b6bcb';
@@ -45,11 +45,8 @@ export function SpearmanChart({ id, histogram, mean, median, fileStem }: Spearma
             label={{ value: 'Spearman ρ (scores vs golden rewards)', position: 'insideBottom', offset: -14, ...AXIS_LABEL }}
           />
           <YAxis
+            {...yAxisStyle('test prompts', [String(Math.max(...histogram.counts))])}
             allowDecimals={false}
-            tick={TICK}
-            stroke={AXIS_STROKE}
-            width={yAxisWidth([String(Math.max(...histogram.counts))])}
-            label={{ value: 'test prompts', angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...AXIS_LABEL }}
           />
           <Tooltip formatter={(v) => [String(v), 'prompts']} labelFormatter={(x) => `ρ ≈ ${num(Number(x), 2)}`} />
           <Bar dataKey="count" fill={BAR} fillOpacity={0.75} isAnimationActive={false} />

@@ -10,3 +10,13 @@ export function yAxisWidth(labels: readonly string[]): number {
   const longest = labels.reduce((n, l) => Math.max(n, l.length), 0);
   return Math.max(52, 34 + Math.ceil(7 * longest));
 }
+
+/** What every value (y) axis shares: tick style, stroke, room for its longest tick label, a rotated title. */
+export function yAxisStyle(title: string, tickLabels: readonly string[]) {
+  return {
+    tick: TICK,
+    stroke: AXIS_STROKE,
+    width: yAxisWidth(tickLabels),
+    label: { value: title, angle: -90, position: 'insideLeft' as const, offset: 2, style: { textAnchor: 'middle' as const }, ...AXIS_LABEL },
+  };
+}

@@ -1,6 +1,6 @@
 import { CartesianGrid, ComposedChart, ErrorBar, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { canonicalJson, type AxisValue } from '../../core/sweep.ts';
-import { AXIS_LABEL, AXIS_STROKE, CHART_HEIGHT, GRID_STROKE, TICK, yAxisWidth } from '../charts/axis.ts';
+import { AXIS_LABEL, AXIS_STROKE, CHART_HEIGHT, GRID_STROKE, TICK, yAxisStyle } from '../charts/axis.ts';
 import { colorAt, extent, logTicks, niceAxis } from '../charts/data.ts';
 import { ChartFrame } from '../components/ChartFrame.tsx';
 import type { LegendEntry } from '../export/chartImage.ts';
@@ -73,14 +73,11 @@ export function SweepChart({ id, title, subtitle, xAxis, xValues, lines, yLabel,
             <XAxis dataKey="x" type="category" tick={TICK} stroke={AXIS_STROKE} padding={{ left: 24, right: 24 }} label={{ value: xLabel, position: 'insideBottom', offset: -14, ...AXIS_LABEL }} />
           )}
           <YAxis
+            {...yAxisStyle(yLabel, y.ticks.map(tick))}
             type="number"
             domain={y.domain}
             ticks={y.ticks}
             tickFormatter={tick}
-            tick={TICK}
-            stroke={AXIS_STROKE}
-            width={yAxisWidth(y.ticks.map(tick))}
-            label={{ value: yLabel, angle: -90, position: 'insideLeft', offset: 2, style: { textAnchor: 'middle' }, ...AXIS_LABEL }}
           />
           <Tooltip formatter={(v: unknown) => num(Number(v))} labelFormatter={(x) => `${axisLabel(xAxis)} = ${x}`} />
           {lines.map((l, i) => (
