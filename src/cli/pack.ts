@@ -22,6 +22,7 @@ import { ARROW_TEST_FILE, ARROW_TRAIN_FILE } from './dataDirectory.ts';
 import { FileSource } from './fileSource.ts';
 import { LAYOUT_OPTION_FORMS, openNpyDirectory, parseLayoutOption } from './npyDataset.ts';
 import { formatSeconds } from './progressLine.ts';
+import { formatBytes } from '../core/units.ts';
 
 export const PACK_USAGE =
   'reward-lab pack  --data DIR --out DIR [--layout NKD|KND] [--train-prompts N] [--test-prompts M] [--seed S] [--float16] [--quiet]';
@@ -61,18 +62,6 @@ function planSplit(name: SplitName, split: Split, count: number | undefined, see
     promptIds: chosen,
     subsample: { prompts: count, of: split.prompts, seed, method: SUBSAMPLE_METHOD, rng: `subsample:${seed}/${name}` },
   };
-}
-
-function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KB', 'MB', 'GB', 'TB'];
-  let v = n / 1000;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
 /** Progress of one file on stderr: a rewritten line on a terminal, a line every 2 s otherwise. */

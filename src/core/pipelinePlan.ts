@@ -4,6 +4,7 @@
  * the models' config.json, and hands the facts in.
  */
 import { responsesPerPrompt, type PipelineConfig, type PipelineSplit } from './pipelineConfig.ts';
+import { formatBytes } from './units.ts';
 
 export const PIPELINE_STEPS = ['sft', 'sample', 'annotate', 'embed'] as const;
 export type PipelineStep = (typeof PIPELINE_STEPS)[number];
@@ -246,18 +247,6 @@ export function planPipeline(config: PipelineConfig, facts: PlanFacts): Pipeline
   const diskTotal = disk.reduce((s, d) => s + d.bytes, 0);
   const seconds = steps.filter((s) => s.enabled).reduce((a, s) => a + s.seconds, 0);
   return { steps, splits, dim, disk, diskTotal, seconds, assumptions };
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1000) return `${Math.round(n)} B`;
-  const units = ['kB', 'MB', 'GB', 'TB', 'PB'];
-  let v = n / 1000;
-  let u = 0;
-  while (v >= 1000 && u < units.length - 1) {
-    v /= 1000;
-    u++;
-  }
-  return `${v.toFixed(v < 10 ? 2 : 1)} ${units[u]}`;
 }
 
 export function formatDuration(s: number): string {
