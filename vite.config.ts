@@ -19,6 +19,17 @@ const CONTENT_SECURITY_POLICY = [
   "form-action 'none'",
 ].join('; ');
 
+/**
+ * Cross-origin isolation: SharedArrayBuffer, and with it the threaded wasm build, exists only
+ * in an isolated context. The page and the engine worker's script both need the pair; the app
+ * loads nothing cross-origin, so require-corp costs nothing. A host that serves the build without
+ * them gets the single-threaded wasm build: same results, slower.
+ */
+const CROSS_ORIGIN_ISOLATION = {
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Embedder-Policy': 'require-corp',
+};
+
 function contentSecurityPolicy(): Plugin {
   return {
     name: 'reward-lab-csp',
@@ -33,8 +44,9 @@ export default defineConfig({
   plugins: [react(), contentSecurityPolicy()],
   worker: { format: 'es' },
   build: { target: 'es2022', chunkSizeWarningLimit: 4096 },
+  server: { headers: CROSS_ORIGIN_ISOLATION },
   // A meta tag does not govern workers: the header does, for the page and the engine worker alike.
-  preview: { headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY } },
+  preview: { headers: { 'Content-Security-Policy': CONTENT_SECURITY_POLICY, ...CROSS_ORIGIN_ISOLATION } },
   test: {
     include: ['src/**/*.test.ts', 'src/**/*.test.tsx'],
     environment: 'node',

@@ -1,150 +1,222 @@
 import * as tf from '@tensorflow/tfjs';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { InMemoryEmbeddings } from '../core/dataset.ts';
-import { meanStd } from '../core/metrics.ts';
-import { disposeMlp, initMlp } from '../core/mlp.ts';
-import { Rng } from '../core/rng.ts';
-import { scoreRows } from '../core/score.ts';
-import { parseSpec } from '../core/spec.ts';
-import { makeOptimizer, trainingStep, type Objective, type TrainingRows } from '../core/train.ts';
-import { NODE_BACKENDS, UsageError, activateBackend, type NodeBackend } from './backend.ts';
+import {
+  BENCH_DIM,
+  BENCH_HIDDEN,
+  SCORING_WORKLOAD_NAME,
+  summarize,
+  timeEndToEnd,
+  timeScoring,
+  timeTraining,
+  trainingWorkloadName,
+  type EndToEnd,
+  type Measurement,
+} from '../core/benchWorkloads.ts';
+import { paperSizeDataset } from '../core/benchDataset.ts';
+import { ENGINE_VERSION } from '../core/version.ts';
+import { UsageError, activateBackend, prepareWebGpu, type NodeBackend } from './backend.ts';
+import type { BrowserBackend } from './benchBrowser.ts';
+import { runTorchReference, type TorchReport } from './benchTorch.ts';
 
 /**
  * `npm run bench`: training and scoring throughput of the paper's MLP (2048 → 1024 → 512 → 1)
- * through the engine's own code paths, on each Node backend. Medians of ≥ 3 timed runs after a
- * warm-up. Not a test: absolute times on a shared machine drift; compare ratios within one run.
+ * through the engine's own code paths, on every backend available — Node (wasm, cpu, and webgpu
+ * through Dawn where a GPU driver exists) and headless Chromium (wasm, webgl, webgpu) — with
+ * `--compare-torch`, the same workloads in PyTorch in the same run, and the ratios.
+ * Medians of ≥ 3 timed runs after a warm-up. Not a test: absolute times on a shared machine
+ * drift; compare ratios within one run.
  */
 
-const DIM = 2048;
-const HIDDEN = [1024, 512];
+const TARGETS = ['node:wasm', 'node:cpu', 'node:webgpu', 'chromium:wasm', 'chromium:webgl', 'chromium:webgpu'] as const;
+type Target = (typeof TARGETS)[number];
 
-interface Measurement {
-  backend: NodeBackend;
-  workload: string;
-  unit: string;
-  median: number;
-  min: number;
-  max: number;
-  runs: number[];
+/** Work per timed run: enough to dwarf timer noise, little enough that slow backends finish. */
+interface Work {
+  steps: number;
+  scoreRows: number;
+  /** Largest batch worth timing: minutes per step above it on the slow backends. */
+  maxBatch: number;
 }
-
-/** How much work one timed run does per backend: cpu is ~40× slower than wasm. */
-const WORK: Record<NodeBackend, { trainSteps: number; scoreRows: number }> = {
-  wasm: { trainSteps: 4, scoreRows: 16_384 },
-  cpu: { trainSteps: 1, scoreRows: 1024 },
+const NODE_WORK: Record<NodeBackend | 'webgpu-software', Work> = {
+  wasm: { steps: 4, scoreRows: 16_384, maxBatch: Infinity },
+  cpu: { steps: 1, scoreRows: 1024, maxBatch: 512 },
+  webgpu: { steps: 20, scoreRows: 262_144, maxBatch: Infinity },
+  'webgpu-software': { steps: 1, scoreRows: 1024, maxBatch: 512 },
 };
+
+export interface BenchReport {
+  date: string;
+  engine: string;
+  node: string;
+  cpus: { model: string; count: number };
+  dim: number;
+  hidden: readonly number[];
+  results: Measurement[];
+  skipped: { target: string; why: string }[];
+  /** Time to result of the paper's default experiment (one seed, 1M test rows), `--e2e`. */
+  e2e?: ({ host: string; backend: string } & EndToEnd)[];
+  torch?: TorchReport[];
+  /** ours ÷ PyTorch for each of our measurements that has a reference. */
+  ratios?: { host: string; backend: string; workload: string; reference: string; ratio: number }[];
+}
 
 export async function runBench(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
       json: { type: 'string' },
-      backends: { type: 'string', default: NODE_BACKENDS.join(',') },
+      backends: { type: 'string', default: 'auto' },
       runs: { type: 'string', default: '3' },
       batches: { type: 'string', default: '512,10240' },
+      'compare-torch': { type: 'boolean', default: false },
+      e2e: { type: 'boolean', default: false },
+      python: { type: 'string' },
+      'torch-script': { type: 'string' },
     },
     strict: true,
   });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 3) throw new UsageError('--runs must be an integer ≥ 3 (medians need at least 3)');
-  const backends = values.backends.split(',').map((b) => b.trim()) as NodeBackend[];
-  for (const b of backends) if (!NODE_BACKENDS.includes(b)) throw new UsageError(`unknown backend "${b}"`);
   const batches = values.batches.split(',').map(Number);
+  if (batches.some((b) => !Number.isInteger(b) || b < 2)) throw new UsageError(`--batches must list integers ≥ 2, got "${values.batches}"`);
+  const explicit = values.backends !== 'auto';
+  const targets = explicit ? parseTargets(values.backends) : [...TARGETS];
 
-  const results: Measurement[] = [];
-  for (const backend of backends) {
-    await activateBackend(backend);
-    for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
-      for (const batch of batches) {
-        if (backend === 'cpu' && batch > 512) continue; // minutes per step: not informative
-        results.push(await benchTraining(backend, objective, batch, runs));
-        print(results.at(-1)!);
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    engine: ENGINE_VERSION,
+    node: process.version,
+    cpus: { model: cpus()[0]?.model ?? 'unknown', count: cpus().length },
+    dim: BENCH_DIM,
+    hidden: BENCH_HIDDEN,
+    results: [],
+    skipped: [],
+  };
+  const record = (m: Measurement) => {
+    report.results.push(m);
+    process.stdout.write(`${formatMeasurement(m)}\n`);
+  };
+  const skip = (target: string, why: string) => {
+    report.skipped.push({ target, why });
+    process.stdout.write(`${target.padEnd(16)} skipped: ${why}\n`);
+  };
+
+  let gpuSeen = false;
+  let cpuSeen = false;
+  for (const target of targets.filter((t) => t.startsWith('node:'))) {
+    const backend = target.slice('node:'.length) as NodeBackend;
+    let work = NODE_WORK[backend];
+    let label: string = backend;
+    if (backend === 'webgpu') {
+      const adapter = await prepareWebGpu().catch((error: unknown) => error as Error);
+      if (adapter instanceof Error) {
+        skip(target, adapter.message);
+        continue;
       }
+      if (adapter.software && !explicit) {
+        skip(target, `only a software adapter (${adapter.label}): name node:webgpu in --backends to time it anyway`);
+        continue;
+      }
+      if (adapter.software) work = NODE_WORK['webgpu-software'];
+      else gpuSeen = true;
+      label = `webgpu (${adapter.label})`;
     }
-    results.push(await benchScoring(backend, runs));
-    print(results.at(-1)!);
+    if (backend !== 'webgpu') cpuSeen = true;
+    const info = await activateBackend(backend);
+    if (info.threads) label = `wasm (${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+    for (const m of await benchHere('node', label, work, batches, runs, (why) => skip(target, why))) record(m);
+    if (values.e2e && backend !== 'cpu') {
+      const e2e = await timeEndToEnd(paperSizeDataset(), (p) => process.stderr.write(`\r  e2e ${p.stage}: ${p.message}`.padEnd(100)));
+      process.stderr.write('\n');
+      (report.e2e ??= []).push({ host: 'node', backend: label, ...e2e });
+      process.stdout.write(`${`node:${label}`.padEnd(34)} ${formatEndToEnd(e2e)}\n`);
+    }
   }
+
+  const browserBackends = targets.filter((t) => t.startsWith('chromium:')).map((t) => t.slice('chromium:'.length) as BrowserBackend);
+  if (browserBackends.length > 0) {
+    const browserModule = await import('./benchBrowser.ts').catch((error: unknown) => error as Error);
+    if (browserModule instanceof Error) {
+      for (const b of browserBackends) skip(`chromium:${b}`, `the browser bench could not load (${browserModule.message})`);
+    } else {
+      const browser = await browserModule.benchInBrowser({ backends: browserBackends, runs, batches, includeSoftware: explicit, onMeasurement: (m) => process.stdout.write(`${formatMeasurement(m)}\n`) });
+      report.results.push(...browser.measurements);
+      for (const s of browser.skipped) skip(`chromium:${s.backend}`, s.why);
+    }
+  }
+
+  if (values['compare-torch']) {
+    const python = values.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+    report.torch = [];
+    // Browser backends run on this machine's CPU (or its GPU through the browser): both references apply.
+    if (browserBackends.length > 0) cpuSeen = true;
+    const devices = [...(cpuSeen || !gpuSeen ? (['cpu'] as const) : []), ...(gpuSeen ? (['cuda'] as const) : [])];
+    for (const device of devices) {
+      const torch = await runTorchReference({ python, device, batches, runs, e2e: values.e2e, script: values['torch-script'] });
+      report.torch.push(torch);
+      for (const m of torch.results) process.stdout.write(`${formatMeasurement(m)}\n`);
+      if (torch.e2e) process.stdout.write(`${`pytorch:${device}`.padEnd(34)} ${formatEndToEnd(torch.e2e)}\n`);
+    }
+    report.ratios = ratiosAgainstTorch(report.results, report.torch);
+    process.stdout.write('\nours ÷ PyTorch (medians, same run):\n');
+    for (const r of report.ratios) process.stdout.write(`  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${r.ratio.toFixed(2)}× (vs ${r.reference})\n`);
+  }
+
   if (values.json) {
-    const report = { date: new Date().toISOString(), node: process.version, dim: DIM, hidden: HIDDEN, results };
     await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
     process.stderr.write(`wrote ${values.json}\n`);
   }
   return 0;
 }
 
-function print(m: Measurement): void {
+function parseTargets(list: string): Target[] {
+  return list.split(',').map((raw) => {
+    const name = raw.trim();
+    const target = (name.includes(':') ? name : `node:${name}`) as Target;
+    if (!TARGETS.includes(target)) throw new UsageError(`unknown bench backend "${name}": expected ${TARGETS.join(', ')} (a bare name means node:)`);
+    return target;
+  });
+}
+
+/** Times every workload on the tfjs backend that is active in this process. */
+async function benchHere(host: string, backend: string, work: Work, batches: readonly number[], runs: number, skip: (why: string) => void): Promise<Measurement[]> {
+  const out: Measurement[] = [];
+  for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
+    for (const batch of batches) {
+      const name = trainingWorkloadName({ objective, batch });
+      if (batch > work.maxBatch) {
+        skip(`${name}: minutes per step on this backend`);
+        continue;
+      }
+      out.push(summarize(host, backend, name, 'pairs/s', await timeTraining({ objective, batch, steps: work.steps }, runs)));
+    }
+  }
+  out.push(summarize(host, backend, SCORING_WORKLOAD_NAME, 'rows/s', await timeScoring({ rows: work.scoreRows, chunkRows: 8192 }, runs)));
+  if (tf.memory().numTensors > 0) skip(`leaked ${tf.memory().numTensors} tensors`);
+  return out;
+}
+
+/** GPU backends compare with PyTorch on CUDA, the others with PyTorch on the CPU. */
+export function ratiosAgainstTorch(ours: readonly Measurement[], torch: readonly TorchReport[]): NonNullable<BenchReport['ratios']> {
+  const ratios: NonNullable<BenchReport['ratios']> = [];
+  for (const m of ours) {
+    const gpu = m.backend.startsWith('webgpu') || m.backend.startsWith('webgl');
+    const reference = torch.find((t) => t.device === (gpu ? 'cuda' : 'cpu'));
+    const match = reference?.results.find((r) => r.workload === m.workload);
+    if (!reference || !match) continue;
+    ratios.push({ host: m.host, backend: m.backend, workload: m.workload, reference: `pytorch ${reference.device} (${reference.deviceName})`, ratio: m.median / match.median });
+  }
+  return ratios;
+}
+
+function formatEndToEnd(e: { seconds: number; epochsRun: number; stoppedEarly: boolean; testRows: number }): string {
+  return `paper default experiment, 1 seed: ${e.seconds.toFixed(1)} s to result (${e.epochsRun} epochs${e.stoppedEarly ? ', stopped early' : ''}, ${e.testRows.toLocaleString('en')} test rows scored)`;
+}
+
+export function formatMeasurement(m: Measurement): string {
   const f = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
-  process.stdout.write(
-    `${m.backend.padEnd(5)} ${m.workload.padEnd(28)} ${f(m.median).padStart(9)} ${m.unit.padEnd(10)} (min ${f(m.min)}, max ${f(m.max)}, ${m.runs.length} runs)\n`,
-  );
-}
-
-function summarize(backend: NodeBackend, workload: string, unit: string, rates: number[]): Measurement {
-  const sorted = [...rates].sort((a, b) => a - b);
-  return { backend, workload, unit, median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1)!, runs: rates };
-}
-
-function randomRows(rows: number, rng: Rng): Float32Array {
-  const x = new Float32Array(rows * DIM);
-  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
-  return x;
-}
-
-async function benchTraining(backend: NodeBackend, objective: Objective, batch: number, runs: number): Promise<Measurement> {
-  const rng = new Rng('bench');
-  // BT reads 2 rows per pair: enough distinct rows that gathers are realistic, small enough to build fast.
-  const pairs = Math.max(batch, 2048);
-  const uniqueRows = 4096;
-  const winners = Int32Array.from({ length: pairs }, () => rng.int(uniqueRows));
-  const losers = Int32Array.from({ length: pairs }, () => rng.int(uniqueRows));
-  const data: TrainingRows = { embeddings: tf.tensor2d(randomRows(uniqueRows, rng), [uniqueRows, DIM]), winners, losers };
-  const spec = parseSpec({ model: { objective, hidden: HIDDEN, training: { batchSize: batch } } });
-  const params = initMlp(DIM, HIDDEN, 'pytorch', rng.fork('init'));
-  const optimizer = makeOptimizer(spec.model.training);
-  const step = async () => {
-    const ids = rng.sample(2 * pairs, batch);
-    const loss = trainingStep(objective, params, data, optimizer, ids);
-    await loss.data();
-    loss.dispose();
-  };
-  const rates: number[] = [];
-  try {
-    await step(); // warm-up: kernel compilation and allocation
-    for (let r = 0; r < runs; r++) {
-      const steps = WORK[backend].trainSteps;
-      const t0 = performance.now();
-      for (let s = 0; s < steps; s++) await step();
-      const seconds = (performance.now() - t0) / 1000;
-      // A BT row is one pair; a CLF row is one response, so a pair is two rows.
-      rates.push((steps * (objective === 'bt-mlp' ? batch : batch / 2)) / seconds);
-    }
-  } finally {
-    optimizer.dispose();
-    disposeMlp(params);
-    data.embeddings.dispose();
-  }
-  const m = summarize(backend, `train ${objective} batch ${batch}`, 'pairs/s', rates);
-  const stepsPerSecond = meanStd(rates.map((r) => r / (objective === 'bt-mlp' ? batch : batch / 2))).mean;
-  m.workload += ` (${stepsPerSecond.toFixed(2)} steps/s)`;
-  return m;
-}
-
-async function benchScoring(backend: NodeBackend, runs: number): Promise<Measurement> {
-  const rng = new Rng('bench-score');
-  const rows = WORK[backend].scoreRows;
-  const store = new InMemoryEmbeddings(randomRows(rows, rng), DIM);
-  const params = initMlp(DIM, HIDDEN, 'pytorch', rng.fork('init'));
-  const rates: number[] = [];
-  try {
-    await scoreRows(store, [{ kind: 'mlp', params }], { chunkRows: Math.min(rows, 8192) });
-    for (let r = 0; r < runs; r++) {
-      const t0 = performance.now();
-      await scoreRows(store, [{ kind: 'mlp', params }], { chunkRows: Math.min(rows, 8192) });
-      rates.push(rows / ((performance.now() - t0) / 1000));
-    }
-  } finally {
-    disposeMlp(params);
-  }
-  return summarize(backend, 'score (forward, 8k-row chunks)', 'rows/s', rates);
+  return `${`${m.host}:${m.backend}`.padEnd(34)} ${m.workload.padEnd(40)} ${f(m.median).padStart(9)} ${m.unit.padEnd(8)} (min ${f(m.min)}, max ${f(m.max)}, ${m.runs.length} runs)`;
 }

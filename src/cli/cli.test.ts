@@ -69,7 +69,7 @@ describe('reward-lab CLI', () => {
     expect(noData.stderr).toMatch(/cannot read the dataset directory .*absent/);
     const backend = await cli(['run', '--backend', 'cuda']);
     expect(backend.code).toBe(2);
-    expect(backend.stderr).toMatch(/--backend must be one of wasm, cpu, got "cuda"/);
+    expect(backend.stderr).toMatch(/--backend must be one of wasm, cpu, webgpu, got "cuda"/);
   });
 
   it('prints a complete spec with the paper defaults', async () => {

@@ -11,6 +11,11 @@ export interface BackendInfo {
   name: string;
   /** Adapter description for GPU backends, e.g. "google / swiftshader". */
   adapter?: string;
+  /**
+   * wasm: the XNNPACK thread count. Results are bit-identical across thread counts (XNNPACK
+   * splits output tiles, never a sum); recorded because it explains the speed.
+   */
+  threads?: number;
 }
 
 export interface MemberReport {

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
@@ -17,16 +17,23 @@ import {
   type BackendName,
   type BackendReport,
 } from './protocol.ts';
+import { registerThreadedWasm, restoreStockWasm, wantedWasmThreads } from './wasmThreads.ts';
 
-// The minified threaded binary breaks in a production build (workers throw, setBackend hangs),
-// and threads do not pay off on the 2-core machines this targets. setWasmPaths insists on a
-// path for every binary, so the threaded one is shipped but never fetched.
+// tfjs's own threaded start breaks in a minified build (workers throw, setBackend hangs), so it
+// is never used: the stock registration runs the single-threaded SIMD binary, and where the
+// worker is cross-origin isolated wasmThreads.ts re-registers 'wasm' to start the threaded
+// binary its own way. setWasmPaths insists on a path for every binary.
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,
   'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedUrl,
 });
+const WASM_THREADS = wantedWasmThreads();
+if (WASM_THREADS > 1) registerThreadedWasm(WASM_THREADS, wasmThreadedUrl);
+/** Long enough for 8 pthreads to compile the module on a slow machine; a hang means it failed. */
+const THREADED_START_TIMEOUT_MS = 30_000;
+let threadedFailure: string | null = null;
 
 /** The slice of the WebGPU API used here; the bundled @webgpu/types predate `adapter.info`. */
 interface GpuAdapterLike {
@@ -71,6 +78,31 @@ async function trySetBackend(name: BackendName): Promise<string | null> {
   }
 }
 
+/** wasm, threaded where registered; if the threaded build does not start, the single-threaded one. */
+async function trySetWasm(): Promise<string | null> {
+  if (WASM_THREADS > 1 && threadedFailure === null) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`did not start within ${THREADED_START_TIMEOUT_MS / 1000} s`), THREADED_START_TIMEOUT_MS);
+    });
+    const failure = await Promise.race([trySetBackend('wasm'), timeout]).finally(() => clearTimeout(timer));
+    if (failure === null) return null;
+    threadedFailure = failure;
+    console.warn(`wasm threads unavailable (the threaded build ${failure}); running single-threaded`);
+    restoreStockWasm();
+  }
+  return trySetBackend('wasm');
+}
+
+/** XNNPACK's thread count on wasm (1 = single-threaded build). */
+function wasmThreadCount(): number {
+  try {
+    return getThreadsCount();
+  } catch {
+    return 1;
+  }
+}
+
 export async function selectBackend(choice: BackendChoice): Promise<BackendReport> {
   const probe = await probeAdapter();
   const order: BackendName[] = choice === 'auto' ? [...BACKEND_NAMES] : [choice, ...BACKEND_NAMES.filter((n) => n !== choice)];
@@ -95,14 +127,14 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
         continue;
       }
     }
-    const failure = await trySetBackend(name);
+    const failure = name === 'wasm' ? await trySetWasm() : await trySetBackend(name);
     if (failure !== null) {
       mark(name, 'unavailable', failure);
       passedOver.push(`${name} ${failure}`);
       continue;
     }
     const simd = name === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null;
-    mark(name, 'active', name === 'wasm' ? (simd ? 'SIMD binary' : 'plain binary (no SIMD support)') : 'in use');
+    mark(name, 'active', name === 'wasm' ? wasmNote(simd) : 'in use');
     for (const other of BACKEND_NAMES) {
       if (other !== name && candidates.get(other)?.status === 'untried') {
         mark(other, 'untried', 'not tried: an earlier choice worked');
@@ -132,10 +164,22 @@ function adapterLabel(adapter: AdapterInfo): string {
   return adapter.description ? `${head} (${adapter.description})` : head;
 }
 
+function wasmNote(simd: boolean | null): string {
+  const threads = wasmThreadCount();
+  const binary = simd ? 'SIMD binary' : 'plain binary (no SIMD support)';
+  if (threads > 1) return `${binary}, ${threads} threads`;
+  if (threadedFailure !== null) return `${binary}, single-threaded (the threaded build ${threadedFailure})`;
+  return binary;
+}
+
 /** The backend as recorded in results. */
 export function engineBackendInfo(report: BackendReport): BackendInfo {
   if (report.adapter) return { name: report.name, adapter: adapterLabel(report.adapter) };
-  if (report.name === 'wasm') return { name: report.name, adapter: report.simd ? 'SIMD' : 'no SIMD' };
+  if (report.name === 'wasm') {
+    const threads = wasmThreadCount();
+    const simd = report.simd ? 'SIMD' : 'no SIMD';
+    return { name: report.name, adapter: threads > 1 ? `${simd}, ${threads} threads` : simd, threads };
+  }
   return { name: report.name };
 }
 

@@ -1,0 +1,23 @@
+import { expect, test } from './fixtures.ts';
+
+const TINY =
+  '#v=1&dataset.kind=demo&dataset.trainPrompts=300&dataset.testPrompts=40&dataset.responsesPerTestPrompt=20&dataset.dim=16' +
+  '&annotation.beta=1&annotation.budget=300&model.objective=clf-mlp&model.hidden=16&model.training.epochs=2&model.training.batchSize=256' +
+  '&evaluation.bonN=1,5,20&evaluation.repeats=5&evaluation.heldOutPairs=200&seeds=0';
+
+// The production build, served cross-origin isolated (vite.config.ts), starts tfjs's threaded
+// wasm binary in the engine worker with one XNNPACK thread per core (src/worker/wasmThreads.ts).
+test('the production build runs wasm multi-threaded and records the thread count', async ({ lab, page }) => {
+  await lab.open(TINY);
+  const { isolated, cores } = await page.evaluate(() => ({ isolated: crossOriginIsolated, cores: navigator.hardwareConcurrency }));
+  test.skip(cores < 2, 'one core: nothing to thread');
+  expect(isolated, 'the page is cross-origin isolated').toBe(true);
+
+  await lab.chooseBackend('wasm');
+  await lab.runToCompletion();
+  await expect(lab.resultBackend()).toHaveAttribute('data-backend', 'wasm');
+  const text = (await lab.resultBackend().textContent()) ?? '';
+  const threads = Number(/(\d+) threads/.exec(text)?.[1] ?? 1);
+  expect(threads, `result backend "${text}"`).toBeGreaterThan(1);
+  expect(Number.isFinite(await lab.metric('improvement'))).toBe(true);
+});

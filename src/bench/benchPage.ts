@@ -1,0 +1,35 @@
+/**
+ * The bench page's entry (bench.html): installs `window.rewardLabBench` for the Node driver
+ * (src/cli/benchBrowser.ts) to call through Playwright. It runs on the main thread: nothing else
+ * shares the page, and `page.evaluate` can await it directly, so a worker would add only plumbing.
+ */
+import { SCORING_WORKLOAD_NAME, summarize, timeScoring, timeTraining, trainingWorkloadName, type Measurement } from '../core/benchWorkloads.ts';
+import { activate, activeBackend } from './activate.ts';
+import type { BenchJob, BenchRequest, BrowserBackend, RewardLabBench } from './protocol.ts';
+
+const HOST = 'chromium';
+
+async function ensureActive(backend: BrowserBackend): Promise<void> {
+  if (activeBackend() === backend) return;
+  const activation = await activate(backend);
+  if (!activation.ok) throw new Error(`${backend} could not be activated: ${activation.error}`);
+}
+
+async function runJob(backend: BrowserBackend, job: BenchJob, runs: number): Promise<Measurement> {
+  if (job.kind === 'train') {
+    return summarize(HOST, backend, trainingWorkloadName(job.workload), 'pairs/s', await timeTraining(job.workload, runs));
+  }
+  return summarize(HOST, backend, SCORING_WORKLOAD_NAME, 'rows/s', await timeScoring(job.workload, runs));
+}
+
+const bench: RewardLabBench = {
+  activate,
+  async run(request: BenchRequest) {
+    await ensureActive(request.backend);
+    const measurements: Measurement[] = [];
+    for (const job of request.jobs) measurements.push(await runJob(request.backend, job, request.runs));
+    return measurements;
+  },
+};
+
+window.rewardLabBench = bench;

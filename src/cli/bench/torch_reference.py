@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""The PyTorch reference for `reward-lab bench --compare-torch`.
+
+Runs the same workloads as src/core/benchWorkloads.ts, so the ratio comes from one run on one
+machine: the paper's MLP (2048 -> 1024 -> 512 -> 1, ReLU, nn.Linear's default init), Adam with
+PyTorch defaults, fp32 (TF32 off: the engine computes in fp32), rows gathered from a
+device-resident table of 4,096 embeddings, no loss readback per step and one synchronisation per
+timed run. BT: a batch of B pairs forwards 2B rows in one call, loss softplus(-(r_w - r_l)).
+CLF: a batch of B responses, BCE with logits. Scoring: the forward pass over device-resident
+8,192-row chunks, scores copied back to the host.
+
+Prints one JSON object on stdout: {"torch": version, "device": name, "threads": n, "results": [...]}
+with results shaped like the engine's Measurement (host "pytorch").
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+DIM, HIDDEN = 2048, (1024, 512)
+UNIQUE_ROWS = 4096
+
+
+def mlp(device):
+    layers, sizes = [], (DIM, *HIDDEN, 1)
+    for i in range(len(sizes) - 1):
+        layers.append(torch.nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*layers).to(device)
+
+
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+
+
+def summarize(backend, workload, unit, rates):
+    s = sorted(rates)
+    return {"host": "pytorch", "backend": backend, "workload": workload, "unit": unit,
+            "median": s[len(s) // 2], "min": s[0], "max": s[-1], "runs": rates}
+
+
+def time_training(device, objective, batch, steps, runs):
+    g = torch.Generator(device="cpu").manual_seed(0)
+    table = torch.randn(UNIQUE_ROWS, DIM, generator=g).to(device)
+    pairs = max(batch, 2048)
+    winners = torch.randint(UNIQUE_ROWS, (pairs,), generator=g).to(device)
+    losers = torch.randint(UNIQUE_ROWS, (pairs,), generator=g).to(device)
+    model = mlp(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+
+    def step():
+        rows = torch.randint(2 * pairs, (batch,), generator=g).to(device)
+        p = rows // 2
+        if objective == "bt-mlp":
+            ids = torch.cat([winners[p], losers[p]])
+            r = model(table[ids]).squeeze(1)
+            loss = F.softplus(-(r[:batch] - r[batch:])).mean()
+        else:
+            is_winner = (rows % 2) == 0
+            ids = torch.where(is_winner, winners[p], losers[p])
+            loss = F.binary_cross_entropy_with_logits(model(table[ids]).squeeze(1), is_winner.float())
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss
+
+    step()
+    sync(device)
+    per_step_pairs = batch if objective == "bt-mlp" else batch / 2
+    rates = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            loss = step()
+        loss.item()  # one synchronisation per timed run
+        rates.append(steps * per_step_pairs / (time.perf_counter() - t0))
+    return summarize(device.type, f"train {objective} batch {batch}", "pairs/s", rates)
+
+
+@torch.no_grad()
+def time_scoring(device, rows, chunk, runs):
+    g = torch.Generator(device="cpu").manual_seed(1)
+    x = torch.randn(chunk, DIM, generator=g).to(device)
+    model = mlp(device)
+    chunks = -(-rows // chunk)
+
+    def one_pass():
+        outs = [model(x).squeeze(1) for _ in range(chunks)]
+        for o in outs:
+            o.cpu()
+
+    one_pass()
+    sync(device)
+    rates = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        one_pass()
+        rates.append(chunks * chunk / (time.perf_counter() - t0))
+    return summarize(device.type, "score (forward, device-resident rows)", "rows/s", rates)
+
+
+def end_to_end(device, train_prompts=10_000, test_prompts=2_000, pool_rows=4096):
+    """Time to result for the paper's default experiment, one seed, on synthetic data of the
+    published size built like src/core/benchDataset.ts (rows drawn from a pool, copied on read):
+    10k same-prompt pairs labelled by the golden reward, BT on the 2P symmetrised rows, 80/20
+    row split, 30 epochs of ceil(rows/batch) random batches of 10,240, early stopping with
+    patience 3, then 1,000,000 test rows scored in 8,192-row chunks uploaded from host memory."""
+    t_start = time.perf_counter()
+    g = torch.Generator().manual_seed(2)
+    pool = torch.randn(pool_rows, DIM, generator=g)
+    direction = torch.randn(DIM, generator=g) / DIM ** 0.5
+    pool_reward = pool @ direction
+
+    def pool_row(rows):
+        return ((rows * 2654435761) % (1 << 32)) >> 20 & (pool_rows - 1)
+
+    # One random pair per train prompt (10 responses each), winner by golden reward.
+    prompts = torch.arange(train_prompts)
+    a = torch.randint(10, (train_prompts,), generator=g)
+    b = (a + 1 + torch.randint(9, (train_prompts,), generator=g)) % 10
+    ra, rb = prompts * 10 + a, prompts * 10 + b
+    noise = 0.3 * torch.randn(train_prompts * 10, generator=g)
+    reward = pool_reward[pool_row(torch.arange(train_prompts * 10))] + noise
+    a_wins = reward[ra] >= reward[rb]
+    winners, losers = torch.where(a_wins, ra, rb), torch.where(a_wins, rb, ra)
+    # Gather the annotated rows once (the engine does the same), on the device.
+    ids = torch.cat([winners, losers])
+    table = pool[pool_row(ids)].to(device)
+    w_idx, l_idx = torch.arange(train_prompts, device=device), torch.arange(train_prompts, 2 * train_prompts, device=device)
+    # 2P symmetrised rows: row 2p is (w, l) labelled 1, row 2p+1 is (l, w) labelled 0.
+    rows = 2 * train_prompts
+    perm = torch.randperm(rows, generator=g)
+    n_val = -(-rows // 5)
+    val, train = perm[:n_val].to(device), perm[n_val:].to(device)
+    model = mlp(device)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
+    batch, steps = 10_240, -(-(rows - n_val) // 10_240)
+
+    def loss_of(r):
+        p, first_wins = r // 2, (r % 2) == 0
+        x1 = torch.where(first_wins, w_idx[p], l_idx[p])
+        x2 = torch.where(first_wins, l_idx[p], w_idx[p])
+        out = model(table[torch.cat([x1, x2])]).squeeze(1)
+        return F.binary_cross_entropy_with_logits(out[: len(r)] - out[len(r):], first_wins.float())
+
+    val_losses, epochs = [], 0
+    for _ in range(30):
+        epochs += 1
+        for _ in range(steps):
+            pick = train[torch.randperm(len(train), device=device)[:batch]]
+            loss = loss_of(pick)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            val_losses.append(loss_of(val).item())
+        if len(val_losses) > 3 and all(val_losses[-1] > v for v in val_losses[-4:-1]):
+            break
+    sync(device)
+    t_trained = time.perf_counter()
+    test_rows, chunk = test_prompts * 500, 8192
+    scores = torch.empty(test_rows)
+    with torch.no_grad():
+        for start in range(0, test_rows, chunk):
+            r = torch.arange(start, min(test_rows, start + chunk))
+            x = pool[pool_row(r)].to(device)  # the host-side copy stands in for the file read
+            scores[start:start + len(r)] = model(x).squeeze(1).cpu()
+    t_done = time.perf_counter()
+    return {"host": "pytorch", "backend": device.type, "seconds": t_done - t_start, "trainSeconds": t_trained - t_start,
+            "scoreSeconds": t_done - t_trained, "epochsRun": epochs, "stoppedEarly": epochs < 30, "testRows": test_rows}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--device", default="cpu", help="cpu or cuda")
+    ap.add_argument("--batches", default="512,10240")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--steps", type=int, default=0, help="steps per timed run (0: by device)")
+    ap.add_argument("--score-rows", type=int, default=0, help="rows per timed scoring run (0: by device)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(),
+                    help="CPU threads (default: every core; Debian's torch would otherwise take 1 here)")
+    ap.add_argument("--e2e", action="store_true", help="also time the paper's default experiment end to end")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    device = torch.device(args.device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        sys.exit("torch reference: --device cuda asked for, but torch sees no CUDA device")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+    gpu = device.type == "cuda"
+    steps = args.steps or (50 if gpu else 4)
+    score_rows = args.score_rows or (1_048_576 if gpu else 65_536)
+    results = []
+    for objective in ("bt-mlp", "clf-mlp"):
+        for batch in (int(b) for b in args.batches.split(",")):
+            results.append(time_training(device, objective, batch, steps, args.runs))
+            print(json.dumps(results[-1]), file=sys.stderr)
+    results.append(time_scoring(device, score_rows, 8192, args.runs))
+    e2e = end_to_end(device) if args.e2e else None
+    name = torch.cuda.get_device_name(device) if gpu else "cpu"
+    print(json.dumps({"torch": torch.__version__, "device": name, "threads": torch.get_num_threads(), "results": results, "e2e": e2e}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+import * as tf from '@tensorflow/tfjs';
+import type { Dataset } from './dataset.ts';
+import { runExperiment, type RunOptions } from './experiment.ts';
+import { disposeMlp, initMlp, mlpForward } from './mlp.ts';
+import { Rng } from './rng.ts';
+import { parseSpec, type ExperimentSpec } from './spec.ts';
+import { makeOptimizer, trainingStep, type Objective, type TrainingRows } from './train.ts';
+
+/**
+ * The benchmark workloads, shared by every host (Node on wasm/cpu/webgpu, the bench page in
+ * headless Chromium) and mirrored by the PyTorch reference (src/cli/bench/torch_reference.py).
+ * They run the engine's own training step and forward pass on the active tfjs backend, the way a
+ * run does: no loss readback per step, one synchronisation at the end of each timed run.
+ * Not tests: they time, they do not assert.
+ */
+
+export const BENCH_DIM = 2048;
+export const BENCH_HIDDEN = [1024, 512] as const;
+
+export interface Measurement {
+  host: string;
+  backend: string;
+  workload: string;
+  unit: string;
+  median: number;
+  min: number;
+  max: number;
+  runs: number[];
+}
+
+export interface TrainingWorkload {
+  objective: Objective;
+  /** Rows per optimiser step, as in the spec's batchSize: BT rows are pairs, CLF rows are responses. */
+  batch: number;
+  /** Steps per timed run. */
+  steps: number;
+}
+
+export interface ScoringWorkload {
+  /** Rows scored per timed run; the rows sit on the device, as the test split's chunks do once uploaded. */
+  rows: number;
+  chunkRows: number;
+}
+
+export function trainingWorkloadName(w: Pick<TrainingWorkload, 'objective' | 'batch'>): string {
+  return `train ${w.objective} batch ${w.batch}`;
+}
+
+export const SCORING_WORKLOAD_NAME = 'score (forward, device-resident rows)';
+
+/** Pairs per step: a BT row is one pair; a CLF row is one response, so half a pair. */
+export function pairsPerStep(w: Pick<TrainingWorkload, 'objective' | 'batch'>): number {
+  return w.objective === 'bt-mlp' ? w.batch : w.batch / 2;
+}
+
+export function summarize(host: string, backend: string, workload: string, unit: string, rates: number[]): Measurement {
+  if (rates.length === 0) throw new RangeError(`no timed runs for ${workload}`);
+  const sorted = [...rates].sort((a, b) => a - b);
+  return { host, backend, workload, unit, median: sorted[Math.floor(sorted.length / 2)], min: sorted[0], max: sorted.at(-1)!, runs: rates };
+}
+
+function randomRows(rows: number, rng: Rng): Float32Array {
+  const x = new Float32Array(rows * BENCH_DIM);
+  for (let i = 0; i < x.length; i++) x[i] = rng.normal();
+  return x;
+}
+
+/** Training throughput in pairs/s, one entry per timed run after a warm-up step. */
+export async function timeTraining(w: TrainingWorkload, runs: number): Promise<number[]> {
+  const rng = new Rng('bench');
+  // Enough distinct rows that gathers are realistic, few enough to build fast.
+  const pairs = Math.max(w.batch, 2048);
+  const uniqueRows = 4096;
+  const winners = Int32Array.from({ length: pairs }, () => rng.int(uniqueRows));
+  const losers = Int32Array.from({ length: pairs }, () => rng.int(uniqueRows));
+  const data: TrainingRows = { embeddings: tf.tensor2d(randomRows(uniqueRows, rng), [uniqueRows, BENCH_DIM]), winners, losers };
+  const spec = parseSpec({ model: { objective: w.objective, hidden: [...BENCH_HIDDEN], training: { batchSize: w.batch } } });
+  const params = initMlp(BENCH_DIM, BENCH_HIDDEN, 'pytorch', rng.fork('init'));
+  const optimizer = makeOptimizer(spec.model.training);
+  const steps = async (n: number) => {
+    let last: tf.Scalar | null = null;
+    for (let s = 0; s < n; s++) {
+      last?.dispose();
+      // BT: distinct pairs, each once (raw throughput: no mirrored duplicates for the engine to
+      // skip); CLF: distinct responses, labelled by their side of the pair.
+      const rows = w.objective === 'bt-mlp' ? rng.sample(pairs, w.batch).map((p) => 2 * p) : rng.sample(2 * pairs, w.batch);
+      last = trainingStep(w.objective, params, data, optimizer, rows);
+    }
+    await last?.data(); // one sync per timed run, as runEpoch does per epoch
+    last?.dispose();
+  };
+  const rates: number[] = [];
+  try {
+    await steps(1); // warm-up: kernel compilation and allocation
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      await steps(w.steps);
+      rates.push((w.steps * pairsPerStep(w)) / ((performance.now() - t0) / 1000));
+    }
+  } finally {
+    optimizer.dispose();
+    disposeMlp(params);
+    data.embeddings.dispose();
+  }
+  return rates;
+}
+
+/** Scoring throughput in rows/s: the engine's forward pass over device-resident chunks, scores read back. */
+export async function timeScoring(w: ScoringWorkload, runs: number): Promise<number[]> {
+  const rng = new Rng('bench-score');
+  const chunk = Math.min(w.rows, w.chunkRows);
+  const x = tf.tensor2d(randomRows(chunk, rng), [chunk, BENCH_DIM]);
+  const params = initMlp(BENCH_DIM, BENCH_HIDDEN, 'pytorch', rng.fork('init'));
+  const chunks = Math.ceil(w.rows / chunk);
+  const pass = async () => {
+    const pending: Promise<unknown>[] = [];
+    for (let c = 0; c < chunks; c++) {
+      const y = tf.tidy(() => mlpForward(params, x));
+      pending.push(y.data().finally(() => y.dispose()));
+    }
+    await Promise.all(pending);
+  };
+  const rates: number[] = [];
+  try {
+    await pass();
+    for (let r = 0; r < runs; r++) {
+      const t0 = performance.now();
+      await pass();
+      rates.push((chunks * chunk) / ((performance.now() - t0) / 1000));
+    }
+  } finally {
+    disposeMlp(params);
+    x.dispose();
+  }
+  return rates;
+}
+
+export interface EndToEnd {
+  seconds: number;
+  stagesMs: Record<string, number>;
+  epochsRun: number;
+  stoppedEarly: boolean;
+  testRows: number;
+  improvement: number;
+  spearman: number;
+}
+
+/**
+ * Time to result for the paper's default experiment (method.md defaults: 10k pairs, BT-MLP,
+ * batch 10,240, 30 epochs with early stopping) for one seed, on the given dataset — with
+ * `paperSizeDataset()`, scoring 1,000,000 test rows.
+ */
+export async function timeEndToEnd(
+  dataset: Dataset,
+  onProgress?: RunOptions['onProgress'],
+  spec: ExperimentSpec = parseSpec({ seeds: [0] }),
+): Promise<EndToEnd> {
+  const t0 = performance.now();
+  const result = await runExperiment(spec, dataset, { onProgress });
+  const seconds = (performance.now() - t0) / 1000;
+  const member = result.seeds[0].members[0];
+  return {
+    seconds,
+    stagesMs: result.timings.stagesMs,
+    epochsRun: member.epochsRun,
+    stoppedEarly: member.stoppedEarly,
+    testRows: dataset.test.embeddings.rows,
+    improvement: result.summary.improvement.mean,
+    spearman: result.summary.spearman.mean,
+  };
+}
