@@ -11,10 +11,13 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerThreadedWasm, wantedWasmThreads } from '../worker/wasmThreads.ts';
 import type { Activation, AdapterReport, BrowserBackend } from './protocol.ts';
+import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 
 // Exactly as in the engine worker (src/worker/backend.ts), so the bench measures what the app
 // runs: the threaded build where the page is cross-origin isolated (the dev server sends
 // COOP/COEP), started the worker's way. setWasmPaths wants a path for every binary.
+// The fused WebGPU kernels serve only while 'webgpu' is the active backend (src/kernels/webgpu).
+installWebGpuKernels();
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
 import type { BackendInfo } from '../core/result.ts';
+import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 import { MAX_WASM_THREADS, registerThreadedWasm, restoreStockWasm } from './wasmThreads.ts';
 
 export type NodeBackend = 'wasm' | 'cpu' | 'webgpu';
@@ -123,6 +124,8 @@ export function prepareWebGpu(): Promise<NodeAdapter> {
     if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
     await import('@tensorflow/tfjs-backend-webgpu');
+    // The fused kernels serve only while 'webgpu' is the active backend (src/kernels/webgpu).
+    installWebGpuKernels();
     const { vendor, architecture, description } = adapter.info;
     const label = [vendor, architecture, description].filter(Boolean).join(' / ');
     return { label, software: adapter.info.isFallbackAdapter || SOFTWARE_ADAPTER.test(label) };

@@ -20,6 +20,8 @@ import { ENGINE_VERSION } from '../core/version.ts';
 import { UsageError, activateBackend, prepareWebGpu, type NodeBackend } from './backend.ts';
 import type { BrowserBackend } from './benchBrowser.ts';
 import { runTorchReference, type TorchReport } from './benchTorch.ts';
+import { parseGemmTile } from '../kernels/webgpu/config.ts';
+import { kernelErrors, setWebGpuKernelConfig } from '../kernels/webgpu/index.ts';
 
 /**
  * `npm run bench`: training and scoring throughput of the paper's MLP (2048 → 1024 → 512 → 1)
@@ -56,6 +58,7 @@ export interface BenchReport {
   hidden: readonly number[];
   results: Measurement[];
   skipped: { target: string; why: string }[];
+  kernelErrors?: string[];
   /** Time to result of the paper's default experiment (one seed, 1M test rows), `--e2e`. */
   e2e?: ({ host: string; backend: string } & EndToEnd)[];
   torch?: TorchReport[];
@@ -74,6 +77,7 @@ export async function runBench(args: string[]): Promise<number> {
       'compare-torch': { type: 'boolean', default: false },
       e2e: { type: 'boolean', default: false },
       python: { type: 'string' },
+      'webgpu-kernels': { type: 'string', default: 'fused' },
       'torch-script': { type: 'string' },
     },
     strict: true,
@@ -82,6 +86,8 @@ export async function runBench(args: string[]): Promise<number> {
   if (!Number.isInteger(runs) || runs < 3) throw new UsageError('--runs must be an integer ≥ 3 (medians need at least 3)');
   const batches = values.batches.split(',').map(Number);
   if (batches.some((b) => !Number.isInteger(b) || b < 2)) throw new UsageError(`--batches must list integers ≥ 2, got "${values.batches}"`);
+  const kernelVariants = values['webgpu-kernels'].split(',').map((v) => v.trim());
+  for (const v of kernelVariants) parseKernelVariant(v);
   const explicit = values.backends !== 'auto';
   const targets = explicit ? parseTargets(values.backends) : [...TARGETS];
 
@@ -127,7 +133,12 @@ export async function runBench(args: string[]): Promise<number> {
     if (backend !== 'webgpu') cpuSeen = true;
     const info = await activateBackend(backend);
     if (info.threads) label = `wasm (${info.threads} thread${info.threads === 1 ? '' : 's'})`;
-    for (const m of await benchHere('node', label, work, batches, runs, (why) => skip(target, why))) record(m);
+    for (const variant of backend === 'webgpu' ? kernelVariants : [null]) {
+      const variantLabel = variant ? label.replace('webgpu', `webgpu[${variant}]`) : label;
+      if (variant) applyKernelVariant(variant);
+      for (const m of await benchHere('node', variantLabel, work, batches, runs, (why) => skip(target, why))) record(m);
+    }
+    if (backend === 'webgpu') applyKernelVariant(kernelVariants[0]);
     if (values.e2e && backend !== 'cpu') {
       const e2e = await timeEndToEnd(paperSizeDataset(), (p) => process.stderr.write(`\r  e2e ${p.stage}: ${p.message}`.padEnd(100)));
       process.stderr.write('\n');
@@ -165,11 +176,40 @@ export async function runBench(args: string[]): Promise<number> {
     for (const r of report.ratios) process.stdout.write(`  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${r.ratio.toFixed(2)}× (vs ${r.reference})\n`);
   }
 
+  const rejected = kernelErrors();
+  if (rejected.length > 0) {
+    report.kernelErrors = [...rejected];
+    process.stdout.write(`WebGPU kernels the device rejected:\n${rejected.map((e) => `  ${e}`).join('\n')}\n`);
+  }
+
   if (values.json) {
     await writeFile(values.json, `${JSON.stringify(report, null, 2)}\n`);
     process.stderr.write(`wrote ${values.json}\n`);
   }
   return 0;
+}
+
+/**
+ * WebGPU kernel variants to time (`--webgpu-kernels`): 'stock' (tfjs's own ops), 'fused' (the
+ * fused kernels as configured by default), a GEMM tile such as '128x128x16', or either of the
+ * last two with '+autodiff' (fused kernels under tfjs autodiff instead of the hand-written step).
+ * The first variant is left active for --e2e.
+ */
+function parseKernelVariant(variant: string): Parameters<typeof setWebGpuKernelConfig>[0] {
+  if (variant === 'stock') return { enabled: false };
+  const [tile, mode] = variant.split('+');
+  if (mode !== undefined && mode !== 'autodiff') throw new UsageError(`--webgpu-kernels: unknown mode "+${mode}" in "${variant}" (only +autodiff)`);
+  const gemmTile = tile === 'fused' ? 'auto' : tile;
+  try {
+    parseGemmTile(gemmTile);
+  } catch (error) {
+    throw new UsageError(`--webgpu-kernels: "${variant}" is not stock, fused or a GEMM tile (${(error as Error).message})`);
+  }
+  return { enabled: true, gemmTile, fusedStep: mode !== 'autodiff' };
+}
+
+function applyKernelVariant(variant: string): void {
+  setWebGpuKernelConfig(parseKernelVariant(variant));
 }
 
 function parseTargets(list: string): Target[] {

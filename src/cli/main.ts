@@ -14,6 +14,7 @@ import { PACK_USAGE, packCommand } from './pack.ts';
 import { PIPELINE_USAGE, pipelineCommand } from './pipeline/command.ts';
 import { progressPrinter } from './progressLine.ts';
 import { mergeCommand, sweepCommand } from './sweep.ts';
+import { assertWebGpuKernelsValid } from '../kernels/webgpu/index.ts';
 
 const USAGE = `Reward Lab — reward-model experiments on precomputed embeddings
 
@@ -141,6 +142,7 @@ async function runCommand(args: string[]): Promise<number> {
       memoryCapBytes,
       onProgress: progressPrinter(process.stderr, values.quiet),
     });
+    assertWebGpuKernelsValid();
     const json = `${JSON.stringify(result, null, 2)}\n`;
     if (values.out) {
       await writeFile(values.out, json);

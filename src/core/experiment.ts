@@ -47,8 +47,9 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
     spec.dataset.kind === 'files' && spec.dataset.subsample ? applySubsample(fullDataset, spec.dataset.subsample) : { dataset: fullDataset, records: [] };
   const memoryCap = options.memoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES;
   const rowBytes = dataset.test.embeddings.dim * 4;
-  const scoreChunkRows = Math.min(options.scoreChunkRows ?? DEFAULT_SCORE_CHUNK_ROWS, Math.floor(memoryCap / rowBytes));
-  if (scoreChunkRows < 1) throw new RangeError(`the memory cap of ${memoryCap} bytes cannot hold one ${rowBytes}-byte embedding row`);
+  // Scoring holds two chunks: the one being scored and the next one being read.
+  const scoreChunkRows = Math.min(options.scoreChunkRows ?? DEFAULT_SCORE_CHUNK_ROWS, Math.floor(memoryCap / rowBytes / 2));
+  if (scoreChunkRows < 1) throw new RangeError(`the memory cap of ${memoryCap} bytes cannot hold two ${rowBytes}-byte embedding rows (one being scored, the next being read)`);
   const started = Date.now();
   const stagesMs: Record<string, number> = {};
   const timed = async <T>(stage: Stage, work: () => Promise<T>): Promise<T> => {

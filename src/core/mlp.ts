@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { activeFastOps, type FastMlpOps } from './fastOps.ts';
 import type { Rng } from './rng.ts';
 import type { ModelSpec } from './spec.ts';
 
@@ -7,7 +8,9 @@ import type { ModelSpec } from './spec.ts';
  *
  * Dense layers use a custom gradient with explicit transposes: on the wasm backend, matMul with
  * transposeA/transposeB (what autodiff emits) falls off XNNPACK's fast path and trains ~19×
- * slower (environment.md, "the transpose trap").
+ * slower (environment.md, "the transpose trap"). Where a host installed fast ops for the active
+ * backend (fastOps.ts: fused WebGPU kernels), each layer is one fused dense+bias+ReLU kernel
+ * instead, whose gradient also runs on those kernels.
  */
 
 export interface MlpParams {
@@ -53,14 +56,51 @@ export function mlpVariables(params: MlpParams): tf.Variable[] {
 
 /** Rewards (logits) for a batch of embeddings: [B, D] → [B]. */
 export function mlpForward(params: MlpParams, x: tf.Tensor2D): tf.Tensor1D {
+  const fast = activeFastOps();
   let h: tf.Tensor2D = x;
   const last = params.weights.length - 1;
   for (let l = 0; l <= last; l++) {
     // The input layer's gradient w.r.t. the data is never used: skip its (largest) matMul.
+    if (fast) {
+      h = fastDense(fast, h, params.weights[l], params.biases[l], l < last, l > 0);
+      continue;
+    }
     const y = dense(h, params.weights[l], params.biases[l], l > 0);
     h = l < last ? tf.relu(y) : y;
   }
   return tf.reshape(h, [-1]);
+}
+
+/**
+ * act(x·w + b) as one fast kernel, differentiable through tfjs autodiff (for callers that take
+ * gradients through mlpForward; the fused training step in train.ts does its own backward pass).
+ */
+function fastDense(
+  fast: FastMlpOps,
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  relu: boolean,
+  needInputGrad: boolean,
+): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [x2, w2, b2] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const y = fast.dense(x2, w2, b2, relu);
+    save([x2, w2, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sw, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+        // The gradient w.r.t. the pre-activation: ReLU passes it where its output is positive.
+        const g = (relu ? tf.mul(dy, tf.step(sy)) : dy) as tf.Tensor2D;
+        const dx = needInputGrad ? fast.denseInputGrad(g, sw, null) : tf.zerosLike(sx);
+        // The bias gradient as the plain path computes it (one reduction either way).
+        return [dx, tf.sum(fast.denseWeightGrad(sx, g), 0), tf.sum(g, 0)];
+      },
+    };
+  });
+  return op(x, w, b) as tf.Tensor2D;
 }
 
 function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, needInputGrad: boolean): tf.Tensor2D {

@@ -8,7 +8,8 @@ import type { ModelSpec } from './spec.ts';
 
 /**
  * Scores every row of a split with every ensemble member, chunk by chunk: each chunk of
- * embeddings is read once and fed to all members, and only the scores are kept.
+ * embeddings is read once and fed to all members, and only the scores are kept. The next chunk
+ * is read while the current one is scored, so two chunks are in memory at a time.
  */
 
 export const DEFAULT_SCORE_CHUNK_ROWS = 8192;
@@ -20,29 +21,41 @@ export async function scoreRows(
 ): Promise<Float32Array[]> {
   const chunk = options.chunkRows ?? DEFAULT_SCORE_CHUNK_ROWS;
   const scores = members.map(() => new Float32Array(store.rows));
-  for (let start = 0; start < store.rows; start += chunk) {
-    throwIfCancelled(options.signal);
-    const end = Math.min(store.rows, start + chunk);
-    const data = await store.readRange(start, end, options.signal);
-    const rows = end - start;
-    // One upload per chunk, shared by every MLP member; trees read the floats directly.
-    const x = members.some((m) => m.kind === 'mlp') ? tf.tensor2d(data, [rows, store.dim]) : null;
-    try {
-      for (let m = 0; m < members.length; m++) {
-        const member = members[m];
-        if (member.kind === 'gbdt') {
-          predictGbdt(member.model, data, rows, store.dim, scores[m].subarray(start, end));
-          continue;
+  const read = (start: number) => store.readRange(start, Math.min(store.rows, start + chunk), options.signal);
+  let next: Promise<Float32Array> | null = store.rows > 0 ? read(0) : null;
+  try {
+    for (let start = 0; start < store.rows; start += chunk) {
+      throwIfCancelled(options.signal);
+      const end = Math.min(store.rows, start + chunk);
+      const data = await next!;
+      next = null;
+      const rows = end - start;
+      // One upload per chunk, shared by every MLP member; trees read the floats directly.
+      const x = members.some((m) => m.kind === 'mlp') ? tf.tensor2d(data, [rows, store.dim]) : null;
+      try {
+        const pending: Promise<void>[] = [];
+        for (let m = 0; m < members.length; m++) {
+          const member = members[m];
+          if (member.kind === 'gbdt') {
+            predictGbdt(member.model, data, rows, store.dim, scores[m].subarray(start, end));
+            continue;
+          }
+          const y = tf.tidy(() => mlpForward(member.params, x!));
+          pending.push(y.data().then((v) => scores[m].set(v as Float32Array, start)).finally(() => y.dispose()));
         }
-        const y = tf.tidy(() => mlpForward(member.params, x!));
-        scores[m].set(await y.data(), start);
-        y.dispose();
+        // Read the next chunk while this one is scored: a file read overlaps the computation, and
+        // on a GPU the copy into the next upload overlaps the forward pass.
+        if (end < store.rows) next = read(end);
+        await Promise.all(pending);
+      } finally {
+        x?.dispose();
       }
-    } finally {
-      x?.dispose();
+      options.onChunk?.(end, store.rows);
+      await yieldToHost();
     }
-    options.onChunk?.(end, store.rows);
-    await yieldToHost();
+  } finally {
+    // Abandoned by an error or a cancel: its rejection is not news.
+    next?.catch(() => {});
   }
   return scores;
 }

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Annotations } from './annotate.ts';
 import { throwIfCancelled, yieldToHost } from './cancel.ts';
 import type { EmbeddingStore } from './dataset.ts';
+import { activeFastOps, type AdamStepScalars, type FastMlpOps, type MlpObjective } from './fastOps.ts';
 import {
   disposeMlp,
   initMlp,
@@ -128,13 +129,11 @@ export function splitRows(pairs: number, t: TrainingSpec, rng: Rng): { train: In
 
 export type Objective = ModelSpec['objective'];
 
-/** Mean loss of a batch of row ids, and the number of correctly ordered/classified rows (a tie counts as wrong). */
-function batchLoss(
-  objective: Objective,
-  params: MlpParams,
-  data: TrainingRows,
-  rowIds: Int32Array,
-): { loss: tf.Scalar; correct: () => tf.Scalar } {
+/**
+ * The embedding rows a batch of row ids reads. BT: winners then losers of each row's pair (2n
+ * rows); CLF: each row's response (n rows) with its label, 1 for a winner.
+ */
+function batchRows(objective: Objective, data: TrainingRows, rowIds: Int32Array): { idx: Int32Array; labels: Float32Array | null } {
   const n = rowIds.length;
   if (objective === 'bt-mlp') {
     const idx = new Int32Array(2 * n);
@@ -143,12 +142,7 @@ function batchLoss(
       idx[i] = data.winners[p];
       idx[n + i] = data.losers[p];
     }
-    const f = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')));
-    const margin = tf.sub(tf.slice(f, 0, n), tf.slice(f, n, n));
-    return {
-      loss: tf.mean(tf.softplus(tf.neg(margin))),
-      correct: () => tf.sum(tf.cast(tf.greater(margin, 0), 'float32')),
-    };
+    return { idx, labels: null };
   }
   const idx = new Int32Array(n);
   const labels = new Float32Array(n);
@@ -158,16 +152,39 @@ function batchLoss(
     idx[i] = isWinner ? data.winners[p] : data.losers[p];
     labels[i] = isWinner ? 1 : 0;
   }
-  const logits = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')));
+  return { idx, labels };
+}
+
+/** Mean loss of a batch of row ids, and the number of correctly ordered/classified rows (a tie counts as wrong). */
+function batchLoss(
+  objective: Objective,
+  params: MlpParams,
+  data: TrainingRows,
+  rowIds: Int32Array,
+): { loss: tf.Scalar; correct: () => tf.Scalar } {
+  const n = rowIds.length;
+  const { idx, labels } = batchRows(objective, data, rowIds);
+  const f = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')));
+  if (labels === null) {
+    const margin = tf.sub(tf.slice(f, 0, n), tf.slice(f, n, n));
+    return {
+      loss: tf.mean(tf.softplus(tf.neg(margin))),
+      correct: () => tf.sum(tf.cast(tf.greater(margin, 0), 'float32')),
+    };
+  }
   const y = tf.tensor1d(labels);
   // Numerically stable BCE with logits: softplus(f) − f·y.
   return {
-    loss: tf.mean(tf.sub(tf.softplus(logits), tf.mul(logits, y))),
-    correct: () => tf.sum(tf.cast(tf.equal(tf.greater(logits, 0), tf.cast(y, 'bool')), 'float32')),
+    loss: tf.mean(tf.sub(tf.softplus(f), tf.mul(f, y))),
+    correct: () => tf.sum(tf.cast(tf.equal(tf.greater(f, 0), tf.cast(y, 'bool')), 'float32')),
   };
 }
 
-/** One optimiser step on the given rows; returns the batch loss (caller disposes). */
+/**
+ * One optimiser step on the given rows; returns the batch loss (caller disposes). With fast ops
+ * active (fastOps.ts) and the optimizer from makeOptimizer, it is the fused step below; otherwise
+ * tfjs autodiff and the optimizer's own update.
+ */
 export function trainingStep(
   objective: Objective,
   params: MlpParams,
@@ -175,14 +192,135 @@ export function trainingStep(
   optimizer: tf.Optimizer,
   rowIds: Int32Array,
 ): tf.Scalar {
+  const fast = activeFastOps();
+  if (fast !== null && fast.useFusedStep() && optimizer instanceof RewardAdam && objective !== 'clf-gbdt') {
+    return fusedTrainingStep(fast, objective, params, data, optimizer, rowIds);
+  }
   const loss = optimizer.minimize(() => batchLoss(objective, params, data, rowIds).loss, true, mlpVariables(params));
   if (!loss) throw new Error('optimizer returned no loss');
   return loss;
 }
 
+/**
+ * The same step with a hand-written backward pass on the fast ops: one fused kernel per layer
+ * forward; one loss-head kernel; per layer dW and db as partial sums, and dx with the previous
+ * layer's ReLU mask fused in; one in-place Adam kernel per variable. No autodiff tape, no
+ * readback.
+ */
+function fusedTrainingStep(
+  fast: FastMlpOps,
+  objective: MlpObjective,
+  params: MlpParams,
+  data: TrainingRows,
+  optimizer: RewardAdam,
+  rowIds: Int32Array,
+): tf.Scalar {
+  const { idx, labels } = batchRows(objective, data, rowIds);
+  return tf.tidy(() => {
+    const last = params.weights.length - 1;
+    // Forward, keeping each layer's input (the previous layer's ReLU output) for the backward pass.
+    const inputs: tf.Tensor2D[] = [tf.gather(data.embeddings, tf.tensor1d(idx, 'int32'))];
+    for (let l = 0; l < last; l++) inputs.push(fast.dense(inputs[l], params.weights[l], params.biases[l], true));
+    const f = tf.reshape(fast.dense(inputs[last], params.weights[last], params.biases[last], false), [-1]) as tf.Tensor1D;
+    const { loss, df } = fast.lossAndGrad(objective, f, labels === null ? null : tf.tensor1d(labels));
+    // Backward: g is the gradient w.r.t. layer l's pre-activation.
+    const vars: tf.Variable[] = [];
+    const grads: tf.Tensor[] = [];
+    let g = tf.reshape(df, [-1, 1]) as tf.Tensor2D;
+    for (let l = last; l >= 0; l--) {
+      vars.push(params.weights[l]);
+      grads.push(fast.denseWeightGrad(inputs[l], g));
+      // BT's loss depends on f(w) − f(l) only, where the output bias cancels: its gradient is
+      // identically zero, and Adam leaves a parameter with zero gradient and zero moments where
+      // it is, so its update is skipped (two dispatches fewer).
+      if (!(objective === 'bt-mlp' && l === last)) {
+        vars.push(params.biases[l]);
+        grads.push(fast.biasGrad(g, objective === 'bt-mlp'));
+      }
+      if (l > 0) g = fast.denseInputGrad(g, params.weights[l], inputs[l]);
+    }
+    optimizer.applyFusedGradients(fast, vars, grads);
+    return loss;
+  });
+}
+
+/**
+ * tfjs's Adam with PyTorch's defaults. While fast ops are active it updates each variable and its
+ * moments in one fused in-place kernel; otherwise (always on cpu and wasm) it is tfjs's
+ * AdamOptimizer unchanged. An instance should stay on one of the two paths: they keep separate
+ * moments (and getWeights/setWeights see only tfjs's).
+ */
+export class RewardAdam extends tf.AdamOptimizer {
+  private readonly fusedMoments = new Map<tf.Variable, { m: tf.Variable; v: tf.Variable }>();
+  /** β1^t and β2^t for the next fused step, kept as tfjs keeps them: float32 running products. */
+  private fusedAccBeta1: number;
+  private fusedAccBeta2: number;
+
+  constructor(learningRate: number, beta1: number, beta2: number, epsilon: number) {
+    super(learningRate, beta1, beta2, epsilon);
+    this.fusedAccBeta1 = Math.fround(beta1);
+    this.fusedAccBeta2 = Math.fround(beta2);
+  }
+
+  override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
+    const fast = activeFastOps();
+    if (fast === null) {
+      super.applyGradients(variableGradients);
+      return;
+    }
+    const named = Array.isArray(variableGradients)
+      ? variableGradients
+      : Object.entries(variableGradients).map(([name, tensor]) => ({ name, tensor }));
+    const registered = tf.engine().registeredVariables;
+    tf.tidy(() =>
+      this.applyFusedGradients(
+        fast,
+        named.map((g) => registered[g.name]),
+        // A whole gradient is a single partial sum.
+        named.map((g) => tf.reshape(g.tensor, [1, ...g.tensor.shape])),
+      ),
+    );
+  }
+
+  /** One fused step: `grads[i]` holds partial sums [parts, ...vars[i].shape] of vars[i]'s gradient. */
+  applyFusedGradients(fast: FastMlpOps, vars: readonly tf.Variable[], grads: readonly tf.Tensor[]): void {
+    const scalars: AdamStepScalars = {
+      learningRate: this.learningRate,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      oneMinusAccBeta1: Math.fround(1 - this.fusedAccBeta1),
+      oneMinusAccBeta2: Math.fround(1 - this.fusedAccBeta2),
+    };
+    vars.forEach((variable, i) => {
+      let moments = this.fusedMoments.get(variable);
+      if (!moments) {
+        moments = {
+          m: tf.tidy(() => tf.variable(tf.zerosLike(variable), false)),
+          v: tf.tidy(() => tf.variable(tf.zerosLike(variable), false)),
+        };
+        this.fusedMoments.set(variable, moments);
+      }
+      fast.adamUpdate(variable, moments.m, moments.v, grads[i], scalars);
+    });
+    this.fusedAccBeta1 = Math.fround(this.fusedAccBeta1 * Math.fround(this.beta1));
+    this.fusedAccBeta2 = Math.fround(this.fusedAccBeta2 * Math.fround(this.beta2));
+    this.incrementIterations();
+  }
+
+  override dispose(): void {
+    super.dispose();
+    for (const { m, v } of this.fusedMoments.values()) {
+      m.dispose();
+      v.dispose();
+    }
+    this.fusedMoments.clear();
+  }
+}
+
 export function makeOptimizer(t: TrainingSpec): tf.Optimizer {
   // PyTorch's Adam defaults (tfjs would use its backend epsilon instead of 1e-8).
-  return tf.train.adam(t.lr, 0.9, 0.999, 1e-8);
+  return new RewardAdam(t.lr, 0.9, 0.999, 1e-8);
 }
 
 const EVAL_CHUNK = 8192;

@@ -18,6 +18,7 @@ import { FilesHost } from './filesHost.ts';
 import { analyticTarget } from './paperHost.ts';
 import type { AnalyticOptions, AnalyticTargetId, PaperApi, PaperDataset } from './paperProtocol.ts';
 import type { BackendChoice, BackendReport, DatasetDescription, EngineApi, FileSelection, FilesCallbacks, LabelNoise, RunCallbacks, RunOptions } from './protocol.ts';
+import { assertWebGpuKernelsValid } from '../kernels/webgpu/index.ts';
 
 /** Progress events are throttled: each one is a message the page must render. */
 const PROGRESS_INTERVAL_MS = 100;
@@ -68,13 +69,15 @@ class Engine implements EngineApi, PaperApi {
       if (files) metered = this.files.meterRun(files, spec, callbacks);
       const reporter = metered?.callbacks ?? callbacks;
       if (controller.signal.aborted) throw new CancelledError();
-      return await runExperiment(spec, dataset, {
+      const result = await runExperiment(spec, dataset, {
         signal: controller.signal,
         backend: engineBackendInfo(backend),
         ...(options.memoryCapBytes !== undefined ? { memoryCapBytes: options.memoryCapBytes } : {}),
         onProgress: throttle(reporter),
         onEpoch: (event: EpochEvent) => void reporter.onEpoch(event),
       });
+      assertWebGpuKernelsValid();
+      return result;
     } finally {
       metered?.stop();
       this.controller = null;

@@ -1,0 +1,78 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { ModelSpec } from './spec.ts';
+
+/** The objectives an MLP trains with. */
+export type MlpObjective = Exclude<ModelSpec['objective'], 'clf-gbdt'>;
+
+/**
+ * Optional fast implementations of the reward MLP's hot operations, installed by a host for a
+ * backend that has them (src/kernels/webgpu: fused WebGPU kernels). Core stays backend-agnostic:
+ * it asks `activeFastOps()` at each call and falls back to plain tfjs ops when it gets null, which
+ * is always the case on cpu and wasm (nothing is installed there), so their results are unchanged.
+ *
+ * Gradients of a weight or bias come as *partial sums*: a tensor [parts, ...shape] whose sum over
+ * axis 0 is the gradient. Splitting the reduction over the batch keeps a GPU busy when the output
+ * is small (dW of a 1024×512 layer), and the fused Adam update adds the parts as it reads them,
+ * so the gradient itself is never written out.
+ */
+
+export interface AdamStepScalars {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  /** 1 − β1^t and 1 − β2^t for this step, in float32 exactly as tfjs's Adam computes them. */
+  oneMinusAccBeta1: number;
+  oneMinusAccBeta2: number;
+}
+
+export interface FastMlpOps {
+  /** A short name for logs and results ('webgpu-fused'). */
+  readonly name: string;
+  /** Whether these implementations serve the active backend now (checked at every use). */
+  isActive(): boolean;
+  /** Whether trainingStep should run its hand-written fused step rather than autodiff. */
+  useFusedStep(): boolean;
+  /** act(x·w + b), act = ReLU or identity: [M, K]·[K, N] + [N] → [M, N]. */
+  dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, relu: boolean): tf.Tensor2D;
+  /**
+   * g·wᵀ: g [M, N], w [K, N] → [M, K]. With `mask` (the layer's input [M, K], itself a ReLU
+   * output) the result is multiplied by [mask > 0]: the gradient w.r.t. the previous layer's
+   * pre-activation.
+   */
+  denseInputGrad(g: tf.Tensor2D, w: tf.Tensor2D, mask: tf.Tensor2D | null): tf.Tensor2D;
+  /** Partial sums of dW = xᵀ·g: x [M, K], g [M, N] → [parts, K, N]. */
+  denseWeightGrad(x: tf.Tensor2D, g: tf.Tensor2D): tf.Tensor3D;
+  /**
+   * Partial sums of db = Σ_rows g: g [M, N] → [parts, N]. With `pairedHalves` (BT: row i is the
+   * winner and row i + M/2 the loser of one pair) each pair's rows are added first, so
+   * contributions that cancel in the margin f(w) − f(l) cancel exactly.
+   */
+  biasGrad(g: tf.Tensor2D, pairedHalves: boolean): tf.Tensor2D;
+  /**
+   * Mean loss over the batch and its gradient w.r.t. the logits. BT: f = [f(winners); f(losers)],
+   * loss = mean softplus(−(f_w − f_l)). CLF: loss = mean(softplus(f) − f·y), `labels` = y.
+   */
+  lossAndGrad(
+    objective: MlpObjective,
+    f: tf.Tensor1D,
+    labels: tf.Tensor1D | null,
+  ): { loss: tf.Scalar; df: tf.Tensor1D };
+  /**
+   * One Adam step (tfjs's formula, in the same order) on `variable` and its moments `m`, `v`, in
+   * place. `grad` holds partial sums [parts, ...variable.shape].
+   */
+  adamUpdate(variable: tf.Variable, m: tf.Variable, v: tf.Variable, grad: tf.Tensor, s: AdamStepScalars): void;
+}
+
+let installed: FastMlpOps | null = null;
+
+/** Installs (or with null removes) the fast implementations. */
+export function installFastOps(ops: FastMlpOps | null): void {
+  installed = ops;
+}
+
+/** The installed fast implementations when they serve the active backend, else null. */
+export function activeFastOps(): FastMlpOps | null {
+  return installed !== null && installed.isActive() ? installed : null;
+}

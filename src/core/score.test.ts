@@ -1,0 +1,70 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { activateWasmBackend } from '../testing/tf.ts';
+import { InMemoryEmbeddings, type EmbeddingStore } from './dataset.ts';
+import { initMlp, mlpForward } from './mlp.ts';
+import { Rng } from './rng.ts';
+import { scoreRows } from './score.ts';
+
+/** A store whose reads take a while, and which logs when each read starts and ends. */
+class SlowStore implements EmbeddingStore {
+  readonly log: string[] = [];
+  constructor(
+    private readonly inner: InMemoryEmbeddings,
+    private readonly failAt: number | null = null,
+  ) {}
+  get rows() {
+    return this.inner.rows;
+  }
+  get dim() {
+    return this.inner.dim;
+  }
+  async readRange(start: number, end: number): Promise<Float32Array> {
+    this.log.push(`read ${start}`);
+    await new Promise((r) => setTimeout(r, 5));
+    if (start === this.failAt) throw new Error(`disk error at row ${start}`);
+    this.log.push(`got ${start}`);
+    return this.inner.readRange(start, end);
+  }
+  gather(rows: Int32Array): Promise<Float32Array> {
+    return this.inner.gather(rows);
+  }
+}
+
+describe('scoreRows', () => {
+  beforeAll(activateWasmBackend);
+  const rng = new Rng('score-test');
+  const dim = 6;
+  const rows = 23;
+  const data = Float32Array.from({ length: rows * dim }, () => rng.normal());
+  let params: ReturnType<typeof initMlp>;
+  beforeAll(() => {
+    params = initMlp(dim, [5], 'pytorch', rng.fork('init'));
+  });
+
+  it('gives every row the score of one whole-split forward pass, reading the next chunk while scoring', async () => {
+    const store = new SlowStore(new InMemoryEmbeddings(data, dim));
+    const done: number[] = [];
+    const [scores] = await scoreRows(store, [{ kind: 'mlp', params }], {
+      chunkRows: 10,
+      onChunk: (n) => {
+        done.push(n);
+        store.log.push(`scored ${n}`);
+      },
+    });
+    const whole = tf.tidy(() => mlpForward(params, tf.tensor2d(data, [rows, dim])));
+    expect(Array.from(scores)).toEqual(Array.from(await whole.data()));
+    whole.dispose();
+    expect(done).toEqual([10, 20, 23]);
+    // Chunk 10's read is under way before chunk 0's scores are in.
+    expect(store.log.indexOf('read 10')).toBeLessThan(store.log.indexOf('scored 10'));
+    expect(store.log.indexOf('read 20')).toBeLessThan(store.log.indexOf('scored 20'));
+  });
+
+  it('passes a read error on, leaving no tensors behind', async () => {
+    const before = tf.memory().numTensors;
+    const store = new SlowStore(new InMemoryEmbeddings(data, dim), 10);
+    await expect(scoreRows(store, [{ kind: 'mlp', params }], { chunkRows: 10 })).rejects.toThrow('disk error at row 10');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
