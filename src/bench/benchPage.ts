@@ -4,6 +4,8 @@
  * shares the page, and `page.evaluate` can await it directly, so a worker would add only plumbing.
  */
 import { SCORING_WORKLOAD_NAME, summarize, timeScoring, timeTraining, trainingWorkloadName, type Measurement } from '../core/benchWorkloads.ts';
+import { assertWebGpuKernelsValid } from '../kernels/webgpu/index.ts';
+import { adamChecks, gemmChecks, reductionChecks, trainingChecks, type CheckResult } from '../kernels/webgpu/testing/checks.ts';
 import { activate, activeBackend } from './activate.ts';
 import type { BenchJob, BenchRequest, BrowserBackend, RewardLabBench } from './protocol.ts';
 
@@ -29,6 +31,17 @@ const bench: RewardLabBench = {
     const measurements: Measurement[] = [];
     for (const job of request.jobs) measurements.push(await runJob(request.backend, job, request.runs));
     return measurements;
+  },
+  async kernelChecks(suites, tiles) {
+    await ensureActive('webgpu');
+    const results: CheckResult[] = [];
+    const report = (r: CheckResult) => results.push(r);
+    for (const suite of suites) {
+      if (suite === 'gemm') await gemmChecks(report, tiles);
+      else await { reduce: reductionChecks, adam: adamChecks, train: trainingChecks }[suite](report);
+    }
+    assertWebGpuKernelsValid();
+    return results;
   },
 };
 

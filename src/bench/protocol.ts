@@ -1,3 +1,4 @@
+import type { CheckResult } from '../kernels/webgpu/testing/checks.ts';
 import type { Measurement, ScoringWorkload, TrainingWorkload } from '../core/benchWorkloads.ts';
 
 /**
@@ -49,7 +50,14 @@ export interface RewardLabBench {
   activate(backend: BrowserBackend): Promise<Activation>;
   /** Activates `request.backend` if it is not active (throwing if it cannot be), then times each job in order. */
   run(request: BenchRequest): Promise<Measurement[]>;
+  /**
+   * The fused WebGPU kernels' numerical checks (src/kernels/webgpu/testing/checks.ts) on this
+   * browser's WebGPU, against the plain tfjs path: the suites named, GEMMs for the tiles named.
+   */
+  kernelChecks(suites: readonly KernelCheckSuite[], tiles: readonly string[]): Promise<CheckResult[]>;
 }
+
+export type KernelCheckSuite = 'gemm' | 'reduce' | 'adam' | 'train';
 
 declare global {
   interface Window {

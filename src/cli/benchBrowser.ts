@@ -180,6 +180,24 @@ export async function benchInBrowser(options: BrowserBenchOptions): Promise<Brow
   }
 }
 
+/**
+ * Opens the bench page in headless Chromium and hands it to `use` (for tests that drive the page
+ * directly, e.g. the WebGPU kernel checks); closes the browser and the server afterwards.
+ */
+export async function withBenchPage<T>(use: (page: Page) => Promise<T>, executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'): Promise<T> {
+  if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath} (install Debian's chromium or set CHROMIUM_PATH)`);
+  const { server, url } = await startServer();
+  let browser: Browser | null = null;
+  try {
+    browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
+    const page = await openBenchPage(browser, url, 'webgpu', (line) => process.stderr.write(`${line}\n`));
+    return await use(page);
+  } finally {
+    await browser?.close();
+    await server.close();
+  }
+}
+
 /** An error from the page, in one line: Playwright's prefix and the page's stack frames dropped. */
 function oneLine(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
