@@ -181,17 +181,17 @@ export async function benchInBrowser(options: BrowserBenchOptions): Promise<Brow
 }
 
 /**
- * Opens the bench page in headless Chromium and hands it to `use` (for tests that drive the page
- * directly, e.g. the WebGPU kernel checks); closes the browser and the server afterwards.
+ * Opens the bench page in headless Chromium and hands it (for tests that drive the page
+ * directly, e.g. the WebGPU kernel checks) to `drive`; closes the browser and the server afterwards.
  */
-export async function withBenchPage<T>(use: (page: Page) => Promise<T>, executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'): Promise<T> {
+export async function withBenchPage<T>(drive: (page: Page) => Promise<T>, executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'): Promise<T> {
   if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath} (install Debian's chromium or set CHROMIUM_PATH)`);
   const { server, url } = await startServer();
   let browser: Browser | null = null;
   try {
     browser = await chromium.launch({ executablePath, args: CHROMIUM_ARGS });
     const page = await openBenchPage(browser, url, 'webgpu', (line) => process.stderr.write(`${line}\n`));
-    return await use(page);
+    return await drive(page);
   } finally {
     await browser?.close();
     await server.close();
