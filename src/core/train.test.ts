@@ -4,7 +4,7 @@ import { activateWasmBackend } from '../testing/tf.ts';
 import { disposeMlp, initMlp, mlpForward, mlpVariables } from './mlp.ts';
 import { Rng } from './rng.ts';
 import { modelSchema } from './spec.ts';
-import { shouldStopEarly, trainMember, type TrainingRows } from './train.ts';
+import { distinctPairs, makeOptimizer, shouldStopEarly, trainingStep, trainMember, type TrainingRows } from './train.ts';
 
 beforeAll(activateWasmBackend);
 
@@ -35,6 +35,41 @@ describe('MLP', () => {
     }
     tf.dispose([x, target, fast.value, plain.value, ...Object.values(fast.grads), ...Object.values(plain.grads)]);
     disposeMlp(params);
+  });
+
+  it('BT forwards each distinct pair once, with the loss and update of forwarding every row', async () => {
+    const rng = new Rng('dedupe');
+    const dim = 12;
+    const embeddings = tf.tensor2d(Float32Array.from({ length: 10 * dim }, () => rng.normal()), [10, dim]);
+    const data: TrainingRows = { embeddings, winners: Int32Array.from([0, 2, 4, 6, 8]), losers: Int32Array.from([1, 3, 5, 7, 9]) };
+    // Pairs 0, 0, 1, 2, 2, 0, 3, 3, 1: both orientations of pairs 0, 2 and 3, pair 0 three times.
+    const rowIds = Int32Array.from([0, 1, 2, 5, 4, 0, 7, 6, 3]);
+    expect(distinctPairs(rowIds)).toEqual({ pairs: Int32Array.from([0, 1, 2, 3]), counts: Float32Array.from([3, 2, 2, 2]) });
+
+    const t = modelSchema.parse({ hidden: [6] }).training;
+    const ours = initMlp(dim, [6], 'pytorch', rng.fork('init'));
+    const every = initMlp(dim, [6], 'pytorch', rng.fork('init'));
+    const [oursOpt, everyOpt] = [makeOptimizer(t), makeOptimizer(t)];
+    const oursLoss = trainingStep('bt-mlp', ours, data, oursOpt, rowIds);
+    // The reference: every row forwarded in winner-first orientation, as the engine did before.
+    const p = Array.from(rowIds, (r) => r >> 1);
+    const w = tf.tensor1d(Int32Array.from(p, (i) => data.winners[i]), 'int32');
+    const l = tf.tensor1d(Int32Array.from(p, (i) => data.losers[i]), 'int32');
+    const everyLoss = everyOpt.minimize(
+      () => tf.mean(tf.softplus(tf.neg(tf.sub(plainForward(every.weights, every.biases, tf.gather(embeddings, w)), plainForward(every.weights, every.biases, tf.gather(embeddings, l)))))) as tf.Scalar,
+      true,
+      mlpVariables(every),
+    )!;
+    expect((await oursLoss.data())[0]).toBeCloseTo((await everyLoss.data())[0], 6);
+    // Every parameter BT can see moves the same. The output bias cancels in f(w) − f(l): its
+    // gradient is zero up to rounding, and Adam's first step turns any rounding into ±lr.
+    const visible = (m: typeof ours) => [...m.weights, ...m.biases.slice(0, -1)];
+    visible(ours).forEach((v, i) => {
+      expect(tf.max(tf.abs(tf.sub(v, visible(every)[i]))).dataSync()[0]).toBeLessThan(1e-6);
+    });
+    tf.dispose([embeddings, w, l, oursLoss, everyLoss]);
+    [oursOpt, everyOpt].forEach((o) => o.dispose());
+    [ours, every].forEach(disposeMlp);
   });
 
   it('initialises like PyTorch nn.Linear: weights and biases within ±1/√fan_in', () => {

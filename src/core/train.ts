@@ -163,21 +163,52 @@ function batchLoss(
   rowIds: Int32Array,
 ): { loss: tf.Scalar; correct: () => tf.Scalar } {
   const n = rowIds.length;
-  const { idx, labels } = batchRows(objective, data, rowIds);
-  const f = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')));
-  if (labels === null) {
-    const margin = tf.sub(tf.slice(f, 0, n), tf.slice(f, n, n));
+  if (objective === 'bt-mlp') {
+    // Rows 2p and 2p + 1 are pair p in its two orientations, with the same loss: forward each
+    // distinct pair once and count it as often as it occurs. The paper's random subsets hold both
+    // orientations of many pairs (about 40% at batch 10,240 of 16,000 rows), so this skips up to
+    // a third of the forward and backward work for the same loss and gradient.
+    const { pairs, counts } = distinctPairs(rowIds);
+    const u = pairs.length;
+    const idx = new Int32Array(2 * u);
+    pairs.forEach((p, i) => {
+      idx[i] = data.winners[p];
+      idx[u + i] = data.losers[p];
+    });
+    const f = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')));
+    const margin = tf.sub(tf.slice(f, 0, u), tf.slice(f, u, u));
+    const weight = tf.tensor1d(counts);
     return {
-      loss: tf.mean(tf.softplus(tf.neg(margin))),
-      correct: () => tf.sum(tf.cast(tf.greater(margin, 0), 'float32')),
+      loss: tf.div(tf.sum(tf.mul(weight, tf.softplus(tf.neg(margin)))), n) as tf.Scalar,
+      correct: () => tf.sum(tf.mul(weight, tf.cast(tf.greater(margin, 0), 'float32'))),
     };
   }
+  const { idx, labels } = batchRows(objective, data, rowIds);
+  const f = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')));
+  if (labels === null) throw new Error('CLF rows come with labels');
   const y = tf.tensor1d(labels);
   // Numerically stable BCE with logits: softplus(f) − f·y.
   return {
     loss: tf.mean(tf.sub(tf.softplus(f), tf.mul(f, y))),
     correct: () => tf.sum(tf.cast(tf.equal(tf.greater(f, 0), tf.cast(y, 'bool')), 'float32')),
   };
+}
+
+/** The distinct pairs of a batch of BT row ids (first occurrence order) and how often each occurs. */
+export function distinctPairs(rowIds: Int32Array): { pairs: Int32Array; counts: Float32Array } {
+  const slot = new Map<number, number>();
+  const pairs: number[] = [];
+  const counts: number[] = [];
+  for (const r of rowIds) {
+    const p = r >> 1;
+    const at = slot.get(p);
+    if (at === undefined) {
+      slot.set(p, pairs.length);
+      pairs.push(p);
+      counts.push(1);
+    } else counts[at]++;
+  }
+  return { pairs: Int32Array.from(pairs), counts: Float32Array.from(counts) };
 }
 
 /**
