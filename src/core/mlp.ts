@@ -54,18 +54,21 @@ export function mlpVariables(params: MlpParams): tf.Variable[] {
   return [...params.weights, ...params.biases];
 }
 
-/** Rewards (logits) for a batch of embeddings: [B, D] → [B]. */
-export function mlpForward(params: MlpParams, x: tf.Tensor2D): tf.Tensor1D {
+/** Rewards (logits) for a batch of embeddings: [B, D] → [B]. Call inside tf.tidy. */
+export function mlpForward(params: MlpParams, x: tf.Tensor2D, options: { outputBias?: boolean } = {}): tf.Tensor1D {
   const fast = activeFastOps();
   let h: tf.Tensor2D = x;
   const last = params.weights.length - 1;
+  // Without the output bias (BT margins, where it cancels) it is a constant, outside the gradient.
+  const outputBias = options.outputBias === false ? tf.zerosLike(params.biases[last]) : params.biases[last];
   for (let l = 0; l <= last; l++) {
+    const b = l === last ? outputBias : params.biases[l];
     // The input layer's gradient w.r.t. the data is never used: skip its (largest) matMul.
     if (fast) {
-      h = fastDense(fast, h, params.weights[l], params.biases[l], l < last, l > 0);
+      h = fastDense(fast, h, params.weights[l], b, l < last, l > 0);
       continue;
     }
-    const y = dense(h, params.weights[l], params.biases[l], l > 0);
+    const y = dense(h, params.weights[l], b, l > 0);
     h = l < last ? tf.relu(y) : y;
   }
   return tf.reshape(h, [-1]);

@@ -67,6 +67,10 @@ describe('MLP', () => {
     visible(ours).forEach((v, i) => {
       expect(tf.max(tf.abs(tf.sub(v, visible(every)[i]))).dataSync()[0]).toBeLessThan(1e-6);
     });
+    // BT leaves its output bias exactly where it was.
+    const fresh = initMlp(dim, [6], 'pytorch', rng.fork('init'));
+    expect(ours.biases[1].dataSync()).toEqual(fresh.biases[1].dataSync());
+    disposeMlp(fresh);
     tf.dispose([embeddings, w, l, oursLoss, everyLoss]);
     [oursOpt, everyOpt].forEach((o) => o.dispose());
     [ours, every].forEach(disposeMlp);

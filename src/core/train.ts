@@ -175,7 +175,10 @@ function batchLoss(
       idx[i] = data.winners[p];
       idx[u + i] = data.losers[p];
     });
-    const f = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')));
+    // The output bias cancels in f(w) − f(l): left out, its gradient is exactly zero rather than
+    // rounding noise that Adam's normalised step would turn into a drift of ±lr (the fused step
+    // skips it too).
+    const f = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')), { outputBias: false });
     const margin = tf.sub(tf.slice(f, 0, u), tf.slice(f, u, u));
     const weight = tf.tensor1d(counts);
     return {
