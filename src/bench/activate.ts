@@ -4,6 +4,7 @@
  * "webgpu" must have run on webgpu, so a failure is reported, not papered over.
  */
 import * as tf from '@tensorflow/tfjs';
+import { isSoftwareRenderer } from '../core/softwareRenderer.ts';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -36,7 +37,6 @@ interface GpuLike {
   requestAdapter(options?: { powerPreference?: 'high-performance' | 'low-power' }): Promise<GpuAdapterLike | null>;
 }
 
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
 
 type AdapterProbe = { adapter: AdapterReport } | { adapter: null; why: string };
 
@@ -52,7 +52,7 @@ async function probeAdapter(): Promise<AdapterProbe> {
     const architecture = info.architecture ?? '';
     const description = info.description || info.device || '';
     const isFallbackAdapter = info.isFallbackAdapter === true || adapter.isFallbackAdapter === true;
-    const software = isFallbackAdapter || SOFTWARE_RENDERER.test(`${vendor} ${architecture} ${description}`);
+    const software = isFallbackAdapter || isSoftwareRenderer(`${vendor} ${architecture} ${description}`);
     return { adapter: { vendor, architecture, description, isFallbackAdapter, software } };
   } catch (error) {
     return { adapter: null, why: `requesting a WebGPU adapter failed: ${messageOf(error)}` };

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { isSoftwareRenderer } from '../core/softwareRenderer.ts';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
 import type { BackendInfo } from '../core/result.ts';
@@ -95,7 +96,6 @@ export interface NodeAdapter {
   software: boolean;
 }
 
-const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software/i;
 let webGpu: Promise<NodeAdapter> | null = null;
 
 /**
@@ -128,7 +128,7 @@ export function prepareWebGpu(): Promise<NodeAdapter> {
     installWebGpuKernels();
     const { vendor, architecture, description } = adapter.info;
     const label = [vendor, architecture, description].filter(Boolean).join(' / ');
-    return { label, software: adapter.info.isFallbackAdapter || SOFTWARE_ADAPTER.test(label) };
+    return { label, software: adapter.info.isFallbackAdapter || isSoftwareRenderer(label) };
   })();
   return webGpu;
 }

@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { isSoftwareRenderer } from '../core/softwareRenderer.ts';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.ts';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -37,7 +39,6 @@ export interface BrowserBenchOptions {
   includeSoftware?: boolean;
 }
 
-const SOFTWARE_RENDERER = /swiftshader|llvmpipe|lavapipe|software/i;
 
 export interface BrowserBenchResult {
   measurements: Measurement[];
@@ -48,16 +49,6 @@ export interface BrowserBenchResult {
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
-// environment.md: these run as root, and keep Chromium off the closed network, where it stalls.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--enable-unsafe-webgpu',
-];
 
 async function startServer(): Promise<{ server: ViteDevServer; url: string }> {
   const server = await createServer({
@@ -121,7 +112,7 @@ export async function benchInBrowser(options: BrowserBenchOptions): Promise<Brow
   const result: BrowserBenchResult = { measurements: [], skipped: [], activations: [] };
   if (backends.length === 0) return result;
 
-  const executablePath = options.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+  const executablePath = options.executablePath ?? CHROMIUM_PATH;
   const skipAll = (why: string) => {
     for (const backend of backends) result.skipped.push({ backend, why });
     return result;
@@ -151,7 +142,7 @@ export async function benchInBrowser(options: BrowserBenchOptions): Promise<Brow
           result.skipped.push({ backend, why: activation.error });
           continue;
         }
-        const software = activation.adapter?.software === true || SOFTWARE_RENDERER.test(activation.renderer ?? '');
+        const software = activation.adapter?.software === true || isSoftwareRenderer(activation.renderer ?? '');
         if (software && options.includeSoftware === false) {
           result.skipped.push({ backend, why: `only a software renderer here (${activationSummary(activation)}): name chromium:${backend} in --backends to time it anyway` });
           continue;
@@ -184,7 +175,7 @@ export async function benchInBrowser(options: BrowserBenchOptions): Promise<Brow
  * Opens the bench page in headless Chromium and hands it (for tests that drive the page
  * directly, e.g. the WebGPU kernel checks) to `drive`; closes the browser and the server afterwards.
  */
-export async function withBenchPage<T>(drive: (page: Page) => Promise<T>, executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'): Promise<T> {
+export async function withBenchPage<T>(drive: (page: Page) => Promise<T>, executablePath = CHROMIUM_PATH): Promise<T> {
   if (!existsSync(executablePath)) throw new Error(`no Chromium at ${executablePath} (install Debian's chromium or set CHROMIUM_PATH)`);
   const { server, url } = await startServer();
   let browser: Browser | null = null;

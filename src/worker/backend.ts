@@ -3,6 +3,7 @@
  * wasm (SIMD), else webgl, else cpu; a user override is tried first and falls back the same way.
  */
 import * as tf from '@tensorflow/tfjs';
+import { isSoftwareRenderer } from '../core/softwareRenderer.ts';
 import '@tensorflow/tfjs-backend-webgpu';
 import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
@@ -49,7 +50,6 @@ interface GpuLike {
 
 type AdapterProbe = { adapter: AdapterInfo } | { adapter: null; why: string };
 
-const SOFTWARE_ADAPTER = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;
 
 async function probeAdapter(): Promise<AdapterProbe> {
   const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
@@ -64,7 +64,7 @@ async function probeAdapter(): Promise<AdapterProbe> {
     const software =
       info.isFallbackAdapter === true ||
       adapter.isFallbackAdapter === true ||
-      SOFTWARE_ADAPTER.test(`${vendor} ${architecture} ${description}`);
+      isSoftwareRenderer(`${vendor} ${architecture} ${description}`);
     return { adapter: { vendor, architecture, description, software } };
   } catch (error) {
     return { adapter: null, why: `requesting a WebGPU adapter failed: ${messageOf(error)}` };
