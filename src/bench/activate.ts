@@ -12,6 +12,7 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import { registerThreadedWasm, wantedWasmThreads } from '../worker/wasmThreads.ts';
 import type { Activation, AdapterReport, BrowserBackend } from './protocol.ts';
+import { installWasmKernels } from '../kernels/wasm/heapKernels.ts';
 import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 
 // Exactly as in the engine worker (src/worker/backend.ts), so the bench measures what the app
@@ -19,6 +20,7 @@ import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 // COOP/COEP), started the worker's way. setWasmPaths wants a path for every binary.
 // The fused WebGPU kernels serve only while 'webgpu' is the active backend (src/kernels/webgpu).
 installWebGpuKernels();
+installWasmKernels();
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,

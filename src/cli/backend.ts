@@ -3,6 +3,7 @@ import { isSoftwareRenderer } from '../core/softwareRenderer.ts';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
 import type { BackendInfo } from '../core/result.ts';
+import { installWasmKernels } from '../kernels/wasm/heapKernels.ts';
 import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 import { MAX_WASM_THREADS, registerThreadedWasm, restoreStockWasm } from './wasmThreads.ts';
 
@@ -59,6 +60,7 @@ const THREADED_START_TIMEOUT_MS = 60_000;
  * not start, says so in one line on stderr and runs single-threaded: same numbers, slower.
  */
 async function activateWasm(threads: number): Promise<BackendInfo> {
+  installWasmKernels();
   if (threads > 1 && wasmThreads !== threads) {
     try {
       registerThreadedWasm(threads);

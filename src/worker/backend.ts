@@ -19,14 +19,17 @@ import {
   type BackendReport,
 } from './protocol.ts';
 import { registerThreadedWasm, restoreStockWasm, wantedWasmThreads } from './wasmThreads.ts';
+import { installWasmKernels } from '../kernels/wasm/heapKernels.ts';
 import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 
 // tfjs's own threaded start breaks in a minified build (workers throw, setBackend hangs), so it
 // is never used: the stock registration runs the single-threaded SIMD binary, and where the
 // worker is cross-origin isolated wasmThreads.ts re-registers 'wasm' to start the threaded
 // binary its own way. setWasmPaths insists on a path for every binary.
-// The fused WebGPU kernels serve only while 'webgpu' is the active backend (src/kernels/webgpu).
+// The fused WebGPU kernels serve only while 'webgpu' is the active backend (src/kernels/webgpu);
+// the wasm row gather replaces a slow stock kernel (src/kernels/wasm).
 installWebGpuKernels();
+installWasmKernels();
 tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,
