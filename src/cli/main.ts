@@ -22,7 +22,9 @@ usage:
   reward-lab run   [--spec FILE | --preset NAME] [--data DIR [--layout NKD|KND]] [--out FILE] [--backend wasm|cpu]
                    [--memory-cap SIZE] [--quiet]
   reward-lab spec  [--preset NAME]          print a complete spec (all defaults filled in)
-  reward-lab bench [--json FILE] [--backends wasm,cpu] [--runs N]
+  reward-lab bench [--backends node:wasm,chromium:wasm,…] [--batches 512,10240] [--runs N] [--e2e]
+                   [--compare-torch [--python PATH]] [--webgpu-kernels stock,fused,TILE…] [--json FILE]
+                   time training and scoring on every backend found (README: Benchmarks)
   ${PACK_USAGE}
                    convert a .npy folder to train.arrow + test.arrow (optionally subsampled, float16)
   reward-lab sweep --spec GRID.json --out DIR [--shard i/n] [--data DIR] [--backend wasm|cpu]
