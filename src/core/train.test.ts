@@ -4,7 +4,7 @@ import { activateWasmBackend } from '../testing/tf.ts';
 import { disposeMlp, initMlp, mlpForward, mlpVariables } from './mlp.ts';
 import { Rng } from './rng.ts';
 import { modelSchema } from './spec.ts';
-import { distinctPairs, makeOptimizer, shouldStopEarly, trainingStep, trainMember, type TrainingRows } from './train.ts';
+import { batchLoss, distinctPairs, distinctRows, makeOptimizer, shouldStopEarly, trainingStep, trainMember, type TrainingRows } from './train.ts';
 
 beforeAll(activateWasmBackend);
 
@@ -38,11 +38,12 @@ describe('MLP', () => {
     disposeMlp(params);
   });
 
-  it('BT forwards each distinct pair once, with the loss and update of forwarding every row', async () => {
+  it('BT forwards each distinct pair and each distinct response once, with the loss and update of forwarding every row', async () => {
     const rng = new Rng('dedupe');
     const dim = 12;
     const embeddings = tf.tensor2d(Float32Array.from({ length: 10 * dim }, () => rng.normal()), [10, dim]);
-    const data: TrainingRows = { embeddings, winners: Int32Array.from([0, 2, 4, 6, 8]), losers: Int32Array.from([1, 3, 5, 7, 9]) };
+    // Pairs 2 and 3 share a response with pairs 0 and 1 (several pairs per prompt): 6 distinct rows.
+    const data: TrainingRows = { embeddings, winners: Int32Array.from([0, 2, 4, 6, 8]), losers: Int32Array.from([1, 3, 0, 2, 9]) };
     // Pairs 0, 0, 1, 2, 2, 0, 3, 3, 1: both orientations of pairs 0, 2 and 3, pair 0 three times.
     const rowIds = Int32Array.from([0, 1, 2, 5, 4, 0, 7, 6, 3]);
     expect(distinctPairs(rowIds)).toEqual({ pairs: Int32Array.from([0, 1, 2, 3]), counts: Float32Array.from([3, 2, 2, 2]) });
@@ -73,6 +74,40 @@ describe('MLP', () => {
     expect(ours.biases[1].dataSync()).toEqual(fresh.biases[1].dataSync());
     disposeMlp(fresh);
     tf.dispose([embeddings, w, l, oursLoss, everyLoss]);
+    [oursOpt, everyOpt].forEach((o) => o.dispose());
+    [ours, every].forEach(disposeMlp);
+  });
+
+  it('CLF forwards each distinct response once, with the loss, accuracy and update of forwarding every row', async () => {
+    const rng = new Rng('clf-dedupe');
+    const dim = 12;
+    const embeddings = tf.tensor2d(Float32Array.from({ length: 6 * dim }, () => rng.normal()), [6, dim]);
+    // Response 0 wins one pair and loses another; response 2 wins twice.
+    const data: TrainingRows = { embeddings, winners: Int32Array.from([0, 2, 2, 4]), losers: Int32Array.from([1, 0, 3, 5]) };
+    const rowIds = Int32Array.from([0, 3, 1, 2, 4, 6, 7, 5]);
+    expect(distinctRows(Int32Array.from([5, 2, 5, 9, 2]))).toEqual({ rows: Int32Array.from([5, 2, 9]), slots: Int32Array.from([0, 1, 0, 2, 1]) });
+
+    const t = modelSchema.parse({ objective: 'clf-mlp', hidden: [6] }).training;
+    const ours = initMlp(dim, [6], 'pytorch', rng.fork('init'));
+    const every = initMlp(dim, [6], 'pytorch', rng.fork('init'));
+    // The reference: every row forwarded, BCE with logits row by row.
+    const idx = Int32Array.from(rowIds, (r) => ((r & 1) === 0 ? data.winners[r >> 1] : data.losers[r >> 1]));
+    const y = tf.tensor1d(Float32Array.from(rowIds, (r) => ((r & 1) === 0 ? 1 : 0)));
+    const x = tf.gather(embeddings, tf.tensor1d(idx, 'int32'));
+    const everyFx = () => plainForward(every.weights, every.biases, x);
+    const expectedCorrect = tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.greater(everyFx(), 0), tf.cast(y, 'bool')), 'float32')).dataSync()[0]);
+    const { loss: lossBefore, correct } = batchLoss('clf-mlp', ours, data, rowIds);
+    expect(correct().dataSync()[0]).toBe(expectedCorrect);
+    lossBefore.dispose();
+
+    const [oursOpt, everyOpt] = [makeOptimizer(t), makeOptimizer(t)];
+    const oursLoss = trainingStep('clf-mlp', ours, data, oursOpt, rowIds);
+    const everyLoss = everyOpt.minimize(() => tf.mean(tf.sub(tf.softplus(everyFx()), tf.mul(everyFx(), y))) as tf.Scalar, true, mlpVariables(every))!;
+    expect((await oursLoss.data())[0]).toBeCloseTo((await everyLoss.data())[0], 6);
+    mlpVariables(ours).forEach((v, i) => {
+      expect(tf.max(tf.abs(tf.sub(v, mlpVariables(every)[i]))).dataSync()[0]).toBeLessThan(1e-6);
+    });
+    tf.dispose([embeddings, x, y, oursLoss, everyLoss]);
     [oursOpt, everyOpt].forEach((o) => o.dispose());
     [ours, every].forEach(disposeMlp);
   });

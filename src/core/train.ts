@@ -156,7 +156,7 @@ function batchRows(objective: Objective, data: TrainingRows, rowIds: Int32Array)
 }
 
 /** Mean loss of a batch of row ids, and the number of correctly ordered/classified rows (a tie counts as wrong). */
-function batchLoss(
+export function batchLoss(
   objective: Objective,
   params: MlpParams,
   data: TrainingRows,
@@ -175,10 +175,14 @@ function batchLoss(
       idx[i] = data.winners[p];
       idx[u + i] = data.losers[p];
     });
+    // A response in several pairs of the batch (several pairs per prompt) is forwarded once too,
+    // where the backend adds the shares of its gradient back in a fixed order (spread below).
+    const { rows, slots } = ORDERED_SCATTER_BACKENDS.has(tf.getBackend()) ? distinctRows(idx) : { rows: idx, slots: null };
     // The output bias cancels in f(w) − f(l): left out, its gradient is exactly zero rather than
     // rounding noise that Adam's normalised step would turn into a drift of ±lr (the fused step
     // skips it too).
-    const f = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')), { outputBias: false });
+    const fRows = mlpForward(params, gatherEmbeddings(data, rows), { outputBias: false });
+    const f = slots === null || rows.length === idx.length ? fRows : spread(fRows, slots);
     const margin = tf.sub(tf.slice(f, 0, u), tf.slice(f, u, u));
     const weight = tf.tensor1d(counts);
     return {
@@ -187,31 +191,81 @@ function batchLoss(
     };
   }
   const { idx, labels } = batchRows(objective, data, rowIds);
-  const f = mlpForward(params, tf.gather(data.embeddings, tf.tensor1d(idx, 'int32')));
   if (labels === null) throw new Error('CLF rows come with labels');
-  const y = tf.tensor1d(labels);
-  // Numerically stable BCE with logits: softplus(f) − f·y.
+  // Each distinct response once, with how many of the batch's rows it fills and how many of
+  // those say "winner": Σ_rows softplus(f) − f·y = Σ_responses count·softplus(f) − f·winners.
+  const { rows, slots } = distinctRows(idx);
+  const count = new Float32Array(rows.length);
+  const wins = new Float32Array(rows.length);
+  slots.forEach((slot, i) => {
+    count[slot]++;
+    wins[slot] += labels[i];
+  });
+  const f = mlpForward(params, gatherEmbeddings(data, rows));
+  const c = tf.tensor1d(count);
+  const w = tf.tensor1d(wins);
+  // Numerically stable BCE with logits, row by row: softplus(f) − f·y.
   return {
-    loss: tf.mean(tf.sub(tf.softplus(f), tf.mul(f, y))),
-    correct: () => tf.sum(tf.cast(tf.equal(tf.greater(f, 0), tf.cast(y, 'bool')), 'float32')),
+    loss: tf.div(tf.sum(tf.sub(tf.mul(c, tf.softplus(f)), tf.mul(f, w))), n) as tf.Scalar,
+    // A row is right when f > 0 and y = 1, or f ≤ 0 and y = 0.
+    correct: () => {
+      const positive = tf.cast(tf.greater(f, 0), 'float32');
+      return tf.sum(tf.add(tf.mul(positive, w), tf.mul(tf.sub(1, positive), tf.sub(c, w))));
+    },
   };
 }
 
 /** The distinct pairs of a batch of BT row ids (first occurrence order) and how often each occurs. */
 export function distinctPairs(rowIds: Int32Array): { pairs: Int32Array; counts: Float32Array } {
-  const slot = new Map<number, number>();
-  const pairs: number[] = [];
-  const counts: number[] = [];
-  for (const r of rowIds) {
-    const p = r >> 1;
-    const at = slot.get(p);
-    if (at === undefined) {
-      slot.set(p, pairs.length);
-      pairs.push(p);
-      counts.push(1);
-    } else counts[at]++;
-  }
-  return { pairs: Int32Array.from(pairs), counts: Float32Array.from(counts) };
+  const { rows: pairs, slots } = distinctRows(rowIds.map((r) => r >> 1));
+  const counts = new Float32Array(pairs.length);
+  for (const slot of slots) counts[slot]++;
+  return { pairs, counts };
+}
+
+function gatherEmbeddings(data: TrainingRows, rows: Int32Array): tf.Tensor2D {
+  return tf.gather(data.embeddings, tf.tensor1d(rows, 'int32'));
+}
+
+/** The distinct values of `ids` (first-occurrence order) and, per id, its index among them. */
+export function distinctRows(ids: Int32Array): { rows: Int32Array; slots: Int32Array } {
+  const slotOf = new Map<number, number>();
+  const rows: number[] = [];
+  const slots = new Int32Array(ids.length);
+  ids.forEach((id, i) => {
+    let slot = slotOf.get(id);
+    if (slot === undefined) {
+      slot = rows.length;
+      slotOf.set(id, slot);
+      rows.push(id);
+    }
+    slots[i] = slot;
+  });
+  return { rows: Int32Array.from(rows), slots };
+}
+
+/**
+ * Backends whose ScatterNd adds duplicates in a fixed order; tfjs-webgpu's adds floats atomically,
+ * in whatever order the GPU runs, which would make BT's numbers vary from run to run.
+ */
+const ORDERED_SCATTER_BACKENDS: ReadonlySet<string> = new Set(['cpu', 'wasm']);
+
+/**
+ * values[slots], whose gradient adds each slot's share back into `values`. (tf.gather's own
+ * gradient needs UnsortedSegmentSum, which tfjs-wasm does not have; scatterND sums duplicates.)
+ */
+function spread(values: tf.Tensor1D, slots: Int32Array): tf.Tensor1D {
+  const at = tf.tensor2d(slots, [slots.length, 1], 'int32');
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const v = args[0] as tf.Tensor1D;
+    const save = args[1] as tf.GradSaveFunc;
+    save([at]); // kept alive for the backward pass
+    return {
+      value: tf.gather(v, tf.reshape(at, [-1])),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.scatterND(saved[0], dy, v.shape),
+    };
+  });
+  return op(values) as tf.Tensor1D;
 }
 
 /**

@@ -22,7 +22,6 @@ import torch
 import torch.nn.functional as F
 
 DIM, HIDDEN = 2048, (1024, 512)
-UNIQUE_ROWS = 4096
 
 
 def mlp(device):
@@ -47,10 +46,12 @@ def summarize(backend, workload, unit, rates):
 
 def time_training(device, objective, batch, steps, runs):
     g = torch.Generator(device="cpu").manual_seed(0)
-    table = torch.randn(UNIQUE_ROWS, DIM, generator=g).to(device)
     pairs = max(batch, 2048)
-    winners = torch.randint(UNIQUE_ROWS, (pairs,), generator=g).to(device)
-    losers = torch.randint(UNIQUE_ROWS, (pairs,), generator=g).to(device)
+    # Every pair has two responses of its own, as in src/core/benchWorkloads.ts: raw throughput,
+    # with no response shared by two pairs.
+    table = torch.randn(2 * pairs, DIM, generator=g).to(device)
+    winners = (2 * torch.arange(pairs)).to(device)
+    losers = winners + 1
     model = mlp(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
 
