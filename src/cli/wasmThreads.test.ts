@@ -36,4 +36,27 @@ describe('wasm threads in Node', () => {
     const two = await weightsAfterTraining(2);
     expect(two.map((w) => Array.from(w))).toEqual(one.map((w) => Array.from(w)));
   });
+
+  it("runs the heap kernels (src/kernels/wasm) on the threaded build's shared memory, after it grew too", async () => {
+    await activateBackend('wasm', { threads: 2 });
+    const memory = (tf.backend() as unknown as { wasm: { wasmMemory: WebAssembly.Memory } }).wasm.wasmMemory;
+    const before = memory.buffer.byteLength;
+    const cols = 256;
+    const rows = Math.ceil(before / (cols * 4)) + 1; // more than the heap holds now
+    const x = tf.tidy(() => tf.range(0, rows * cols, 1, 'int32').reshape([rows, cols]));
+    const ids = Int32Array.from([rows - 1, 0, 7]);
+    const [gathered, sliced, transposed] = tf.tidy(() => [
+      tf.gather(x, tf.tensor1d(ids, 'int32')),
+      tf.slice(x, [rows - 2, 0], [2, cols]),
+      tf.transpose(tf.slice(x, [0, 0], [3, cols])),
+    ]);
+    expect(memory.buffer.byteLength).toBeGreaterThan(before);
+    const g = gathered.dataSync();
+    expect([g[0], g[cols], g[2 * cols + 5]]).toEqual([(rows - 1) * cols, 0, 7 * cols + 5]);
+    expect(sliced.dataSync()[cols + 3]).toBe((rows - 1) * cols + 3);
+    expect(Array.from(transposed.dataSync().subarray(3, 6))).toEqual([1, cols + 1, 2 * cols + 1]);
+    const sums = tf.tidy(() => tf.sum(tf.cast(tf.slice(x, [0, 0], [3, cols]), 'float32'), 0));
+    expect(sums.dataSync()[1]).toBe(1 + (cols + 1) + (2 * cols + 1));
+    tf.dispose([x, gathered, sliced, transposed, sums]);
+  });
 });

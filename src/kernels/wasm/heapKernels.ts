@@ -27,16 +27,28 @@ type SumArgs = KernelArgs<{ x: tf.TensorInfo }, { axis: number | number[]; keepD
 /** 4-byte element types, copied as int32 words (exact for float32 too, NaN payloads included). */
 const WORD_DTYPES: ReadonlySet<tf.DataType> = new Set(['float32', 'int32']);
 
-// Read at each use: the views are replaced when wasm memory grows (makeOutput may grow it); an
-// old view of a non-shared memory is then detached and reads as empty.
+/**
+ * The wasm heap as it is now. Taken at each use: growing the memory (makeOutput may) replaces the
+ * buffer, and an old view of a non-shared memory is detached and reads as empty. The threaded
+ * build exposes its (shared) memory, whose buffer is always current; the single-threaded build
+ * keeps its HEAPU8 view current itself, since only its one thread can grow the memory.
+ */
+function heap(backend: BackendWasm): ArrayBufferLike {
+  const module = backend.wasm as unknown as { wasmMemory?: WebAssembly.Memory; HEAPU8: Uint8Array };
+  return module.wasmMemory?.buffer ?? module.HEAPU8.buffer;
+}
 function heapBytes(backend: BackendWasm): Uint8Array {
-  return (backend.wasm as unknown as { HEAPU8: Uint8Array }).HEAPU8;
+  return new Uint8Array(heap(backend));
 }
 function heapWords(backend: BackendWasm): Int32Array {
-  return (backend.wasm as unknown as { HEAP32: Int32Array }).HEAP32;
+  return new Int32Array(heap(backend));
 }
 function heapFloats(backend: BackendWasm): Float32Array {
-  return (backend.wasm as unknown as { HEAPF32: Float32Array }).HEAPF32;
+  return new Float32Array(heap(backend));
+}
+
+function indexValues(backend: BackendWasm, indices: tf.TensorInfo): Int32Array {
+  return new Int32Array(heap(backend), backend.getMemoryOffset(indices.dataId), tf.util.sizeFromShape(indices.shape));
 }
 
 function gatherRows({ inputs, backend, attrs }: GatherArgs): tf.TensorInfo | null {
@@ -44,7 +56,7 @@ function gatherRows({ inputs, backend, attrs }: GatherArgs): tf.TensorInfo | nul
   const axis = attrs.axis < 0 ? attrs.axis + x.shape.length : attrs.axis;
   if (axis !== 0 || attrs.batchDims !== 0 || !WORD_DTYPES.has(x.dtype) || indices.dtype !== 'int32') return null;
   const rows = x.shape[0];
-  for (const id of backend.typedArrayFromHeap(indices) as Int32Array) {
+  for (const id of indexValues(backend, indices)) {
     // The stock kernel's check and message.
     tf.util.assert(id >= 0 && id <= rows - 1, () => `GatherV2: the index value ${id} is not in [0, ${rows - 1}]`);
   }
@@ -53,7 +65,7 @@ function gatherRows({ inputs, backend, attrs }: GatherArgs): tf.TensorInfo | nul
   if (rowBytes === 0) return out;
   // Views taken before makeOutput are stale (detached, empty) if it grew the memory.
   const bytes = heapBytes(backend);
-  const ids = backend.typedArrayFromHeap(indices) as Int32Array;
+  const ids = indexValues(backend, indices);
   const src = backend.getMemoryOffset(x.dataId);
   let dst = backend.getMemoryOffset(out.dataId);
   for (let i = 0; i < ids.length; i++, dst += rowBytes) {
