@@ -166,6 +166,11 @@ describe('Arrow split round trip', () => {
       for (const [a, b] of [[0, 1], [12, 14], [5, 40], [13, 26], [199, 200], [0, 200], [7, 7]]) {
         expect(bits(await store.readRange(a, b)), `[${a}, ${b})`).toEqual(bits(all.subarray(a * d, b * d)));
       }
+      // Across batches, into a caller's (dirty) buffer: filled there, and only the rows asked for.
+      const into = new Float32Array(60 * d).fill(NaN);
+      const filled = await store.readRange(5, 40, undefined, into);
+      expect(filled.buffer).toBe(into.buffer);
+      expect(bits(filled)).toEqual(bits(all.subarray(5 * d, 40 * d)));
       const rows = Int32Array.from([199, 0, 12, 13, 12, 77, 26, 25, 100, 101, 102, 150, 3]);
       const got = await store.gather(rows);
       rows.forEach((r, i) => expect(bits(got.subarray(i * d, i * d + d)), `row ${r}`).toEqual(bits(all.subarray(r * d, r * d + d))));

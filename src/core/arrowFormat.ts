@@ -36,7 +36,7 @@ import {
 
 import type { ByteSource } from './bytes.ts';
 import { throwIfCancelled } from './cancel.ts';
-import { checkRange, isRankSorted, makeSplit, TASK_SCALES } from './dataset.ts';
+import { checkRange, isRankSorted, makeSplit, resultArray, TASK_SCALES } from './dataset.ts';
 import type { Dataset, DatasetInfo, EmbeddingStore, Split, Task } from './dataset.ts';
 import { DatasetError } from './datasetError.ts';
 import { decodeToFloat32 } from './npy.ts';
@@ -751,7 +751,7 @@ export class ArrowEmbeddings implements EmbeddingStore {
     return decodeToFloat32(bytes, this.bytesPerValue === 2 ? 'float16' : 'float32', into);
   }
 
-  async readRange(start: number, end: number, signal?: AbortSignal): Promise<Float32Array> {
+  async readRange(start: number, end: number, signal?: AbortSignal, into?: Float32Array): Promise<Float32Array> {
     checkRange(start, end, this.rows);
     const d = this.dim;
     if (start === end) return new Float32Array(0);
@@ -759,7 +759,7 @@ export class ArrowEmbeddings implements EmbeddingStore {
     const first = this.batches[this.batchOf(start)];
     // Within one batch, the read buffer can be the result itself: no second copy.
     if (end <= first.rowStart + first.rows && this.bytesPerValue === 4) return this.readRows(first, start, end);
-    const out = new Float32Array((end - start) * d);
+    const out = resultArray((end - start) * d, into);
     for (let r = start; r < end; ) {
       throwIfCancelled(signal);
       const b = this.batches[this.batchOf(r)];

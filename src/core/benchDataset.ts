@@ -1,4 +1,4 @@
-import { TASK_SCALES, type Dataset, type EmbeddingStore, type Split } from './dataset.ts';
+import { resultArray, TASK_SCALES, type Dataset, type EmbeddingStore, type Split } from './dataset.ts';
 import { Rng } from './rng.ts';
 
 /**
@@ -64,9 +64,9 @@ class PooledEmbeddings implements EmbeddingStore {
     return (Math.imul(row, 2654435761) >>> 20) & (POOL_ROWS - 1);
   }
 
-  async readRange(start: number, end: number): Promise<Float32Array> {
+  async readRange(start: number, end: number, _signal?: AbortSignal, into?: Float32Array): Promise<Float32Array> {
     if (start < 0 || end > this.rows || start > end) throw new RangeError(`rows [${start}, ${end}) outside 0…${this.rows}`);
-    const out = new Float32Array((end - start) * this.dim);
+    const out = resultArray((end - start) * this.dim, into);
     for (let r = start; r < end; r++) out.set(this.pool.subarray(this.poolRow(r) * this.dim, (this.poolRow(r) + 1) * this.dim), (r - start) * this.dim);
     return out;
   }

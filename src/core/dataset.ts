@@ -11,8 +11,13 @@ import type { SubsampleRecord } from './subsample.ts';
 export interface EmbeddingStore {
   readonly rows: number;
   readonly dim: number;
-  /** Rows [start, end) as one row-major Float32Array of (end - start) * dim values. */
-  readRange(start: number, end: number, signal?: AbortSignal): Promise<Float32Array>;
+  /**
+   * Rows [start, end) as one row-major Float32Array of (end - start) * dim values. With `into`
+   * (at least that long) a store that would allocate the result may fill `into` instead and
+   * return a view of it, sparing a fresh allocation (and its page faults) per read; callers use
+   * the returned array either way, and must not reuse `into` while they still need those rows.
+   */
+  readRange(start: number, end: number, signal?: AbortSignal, into?: Float32Array): Promise<Float32Array>;
   /** The given rows, in the given order, row-major. */
   gather(rows: Int32Array, signal?: AbortSignal): Promise<Float32Array>;
 }
@@ -57,6 +62,11 @@ export const TASK_SCALES: Readonly<Record<Task, number | null>> = {
   demo: 1,
   unknown: null,
 };
+
+/** The array a read of `length` values fills: the front of `into` when it is long enough, else a new one. */
+export function resultArray(length: number, into: Float32Array | undefined): Float32Array {
+  return into !== undefined && into.length >= length ? into.subarray(0, length) : new Float32Array(length);
+}
 
 /** An EmbeddingStore over one row-major Float32Array. */
 export class InMemoryEmbeddings implements EmbeddingStore {

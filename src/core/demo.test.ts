@@ -34,6 +34,10 @@ describe('demo dataset', () => {
     const gathered = await ds.train.embeddings.gather(Int32Array.from([107, 100]));
     expect(gathered.subarray(0, 32)).toEqual(range.subarray(7 * 32, 8 * 32));
     expect(gathered.subarray(32, 64)).toEqual(range.subarray(0, 32));
+    const into = new Float32Array(20 * 32).fill(NaN);
+    const filled = await ds.train.embeddings.readRange(100, 110, undefined, into);
+    expect(filled.buffer).toBe(into.buffer);
+    expect(filled).toEqual(range);
   });
 
   it('matches the published label-error calibration with its constant scale (T1)', () => {

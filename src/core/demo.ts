@@ -1,4 +1,4 @@
-import { checkRange, makeSplit, TASK_SCALES, type Dataset, type EmbeddingStore, type Split } from './dataset.ts';
+import { checkRange, makeSplit, resultArray, TASK_SCALES, type Dataset, type EmbeddingStore, type Split } from './dataset.ts';
 import { Rng } from './rng.ts';
 import type { DemoDatasetSpec } from './spec.ts';
 
@@ -119,9 +119,9 @@ class DemoEmbeddings implements EmbeddingStore {
     this.rows = latents.length / latentDim;
   }
 
-  async readRange(start: number, end: number): Promise<Float32Array> {
+  async readRange(start: number, end: number, _signal?: AbortSignal, into?: Float32Array): Promise<Float32Array> {
     checkRange(start, end, this.rows);
-    const out = new Float32Array((end - start) * this.dim);
+    const out = resultArray((end - start) * this.dim, into);
     for (let r = start; r < end; r++) this.writeRow(r, out, (r - start) * this.dim);
     return out;
   }

@@ -435,6 +435,11 @@ describe('NpyEmbeddings', () => {
     expect(await store.readRange(0, store.rows)).toEqual(Float32Array.from(TRAIN.emb));
     expect(await store.readRange(4, 11)).toEqual(expectedRows(TRAIN, range(4, 11)));
     expect(await store.readRange(5, 5)).toEqual(new Float32Array(0));
+    // Into a caller's (dirty) buffer: filled there, and only the rows asked for.
+    const into = new Float32Array(store.rows * store.dim).fill(NaN);
+    const filled = await store.readRange(4, 11, undefined, into);
+    expect(filled.buffer).toBe(into.buffer);
+    expect(filled).toEqual(expectedRows(TRAIN, range(4, 11)));
     const rows = Int32Array.from([20, 0, 3, 3, 19, 7, 1]);
     expect(await store.gather(rows)).toEqual(expectedRows(TRAIN, rows));
   });

@@ -16,7 +16,7 @@
  */
 import type { ByteSource } from './bytes.ts';
 import { CancelledError, isCancelled, throwIfCancelled } from './cancel.ts';
-import { checkRange, makeSplit, TASK_SCALES } from './dataset.ts';
+import { checkRange, makeSplit, resultArray, TASK_SCALES } from './dataset.ts';
 import type { Dataset, DatasetInfo, EmbeddingStore, Split, Task } from './dataset.ts';
 import { DatasetError } from './datasetError.ts';
 import {
@@ -245,10 +245,10 @@ export class NpyEmbeddings implements EmbeddingStore {
     return this.chunks.bytesRead;
   }
 
-  async readRange(start: number, end: number, signal?: AbortSignal): Promise<Float32Array> {
+  async readRange(start: number, end: number, signal?: AbortSignal, into?: Float32Array): Promise<Float32Array> {
     checkRange(start, end, this.rows);
     const tally = new NonFiniteTally();
-    const out = await guarded(this.source.name, signal, () => this.fillRange(start, end, signal, tally));
+    const out = await guarded(this.source.name, signal, () => this.fillRange(start, end, signal, tally, into));
     this.refuseNonFinite(tally);
     return out;
   }
@@ -342,9 +342,15 @@ export class NpyEmbeddings implements EmbeddingStore {
     });
   }
 
-  private async fillRange(start: number, end: number, signal: AbortSignal | undefined, tally: NonFiniteTally): Promise<Float32Array> {
+  private async fillRange(
+    start: number,
+    end: number,
+    signal: AbortSignal | undefined,
+    tally: NonFiniteTally,
+    into: Float32Array | undefined,
+  ): Promise<Float32Array> {
     const d = this.dim;
-    const out = new Float32Array((end - start) * d);
+    const out = resultArray((end - start) * d, into);
     if (this.layout === 'NKD') {
       await this.chunks.stream(start * d, (end - start) * d, signal, (e, v) => tally.add(v, e), out);
       return out;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activateWasmBackend } from '../testing/tf.ts';
-import { InMemoryEmbeddings, type EmbeddingStore } from './dataset.ts';
+import { InMemoryEmbeddings, resultArray, type EmbeddingStore } from './dataset.ts';
 import { initMlp, mlpForward } from './mlp.ts';
 import { Rng } from './rng.ts';
 import { scoreRows } from './score.ts';
@@ -25,6 +25,28 @@ class SlowStore implements EmbeddingStore {
     if (start === this.failAt) throw new Error(`disk error at row ${start}`);
     this.log.push(`got ${start}`);
     return this.inner.readRange(start, end);
+  }
+  gather(rows: Int32Array): Promise<Float32Array> {
+    return this.inner.gather(rows);
+  }
+}
+
+/** A store that fills the caller's buffer, as the file stores do, and remembers which it got. */
+class FillingStore implements EmbeddingStore {
+  readonly buffers: (Float32Array | undefined)[] = [];
+  constructor(private readonly inner: InMemoryEmbeddings) {}
+  get rows() {
+    return this.inner.rows;
+  }
+  get dim() {
+    return this.inner.dim;
+  }
+  async readRange(start: number, end: number, _signal?: AbortSignal, into?: Float32Array): Promise<Float32Array> {
+    this.buffers.push(into);
+    const rows = await this.inner.readRange(start, end);
+    const out = resultArray(rows.length, into);
+    out.set(rows);
+    return out;
   }
   gather(rows: Int32Array): Promise<Float32Array> {
     return this.inner.gather(rows);
@@ -59,6 +81,18 @@ describe('scoreRows', () => {
     // Chunk 10's read is under way before chunk 0's scores are in.
     expect(store.log.indexOf('read 10')).toBeLessThan(store.log.indexOf('scored 10'));
     expect(store.log.indexOf('read 20')).toBeLessThan(store.log.indexOf('scored 20'));
+  });
+
+  it('reads chunks into two buffers in turn, each refilled only after its chunk is scored', async () => {
+    const store = new FillingStore(new InMemoryEmbeddings(data, dim));
+    const [scores] = await scoreRows(store, [{ kind: 'mlp', params }], { chunkRows: 6 });
+    const whole = tf.tidy(() => mlpForward(params, tf.tensor2d(data, [rows, dim])));
+    expect(Array.from(scores)).toEqual(Array.from(await whole.data()));
+    whole.dispose();
+    const [a, b, ...rest] = store.buffers;
+    expect(a).toBeDefined();
+    expect(b).not.toBe(a);
+    expect(rest).toEqual([a, b]);
   });
 
   it('passes a read error on, leaving no tensors behind', async () => {

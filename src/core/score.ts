@@ -21,7 +21,14 @@ export async function scoreRows(
 ): Promise<Float32Array[]> {
   const chunk = options.chunkRows ?? DEFAULT_SCORE_CHUNK_ROWS;
   const scores = members.map(() => new Float32Array(store.rows));
-  const read = (start: number) => store.readRange(start, Math.min(store.rows, start + chunk), options.signal);
+  // Two buffers in turn: the chunk being scored and the one being read. Refilling them spares a
+  // fresh 64 MB allocation per chunk, whose page faults cost more than the copy into it (~35 of
+  // ~50 ms per 8,192-row chunk here). Chunk c's buffer is refilled by the read of chunk c + 2,
+  // which starts after chunk c's tensor is disposed.
+  const buffers: Float32Array[] = [];
+  const bufferFor = (c: number) => (buffers[c % 2] ??= new Float32Array(Math.min(chunk, store.rows) * store.dim));
+  const read = (start: number) =>
+    store.readRange(start, Math.min(store.rows, start + chunk), options.signal, bufferFor(start / chunk));
   let next: Promise<Float32Array> | null = store.rows > 0 ? read(0) : null;
   try {
     for (let start = 0; start < store.rows; start += chunk) {
