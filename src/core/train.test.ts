@@ -112,6 +112,21 @@ describe('MLP', () => {
     [ours, every].forEach(disposeMlp);
   });
 
+  it.each(['bt-mlp', 'clf-mlp'] as const)('%s: a training step touches only its batch of the embedding table, never copies it', async (objective) => {
+    const rng = new Rng('no-table-copy');
+    const embeddings = tf.tensor2d(Float32Array.from({ length: 64 * 8 }, () => rng.normal()), [64, 8]);
+    const data: TrainingRows = { embeddings, winners: Int32Array.from({ length: 32 }, (_, p) => 2 * p), losers: Int32Array.from({ length: 32 }, (_, p) => 2 * p + 1) };
+    const params = initMlp(8, [4], 'pytorch', rng.fork('init'));
+    const optimizer = makeOptimizer(modelSchema.parse({ objective, hidden: [4] }).training);
+    const info = await tf.profile(() => trainingStep(objective, params, data, optimizer, Int32Array.from([0, 5, 9, 12])));
+    // Recording a gather on the gradient tape would clone its input, the whole table.
+    const wholeTable = info.kernels.filter((k) => k.inputShapes.some((shape) => shape?.[0] === 64 && shape[1] === 8));
+    expect(wholeTable.map((k) => k.name)).toEqual(['GatherV2']);
+    optimizer.dispose();
+    disposeMlp(params);
+    embeddings.dispose();
+  });
+
   it('initialises like PyTorch nn.Linear: weights and biases within ±1/√fan_in', () => {
     const params = initMlp(100, [50], 'pytorch', new Rng('init'));
     const w0 = params.weights[0].dataSync();

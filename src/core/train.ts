@@ -155,13 +155,18 @@ function batchRows(objective: Objective, data: TrainingRows, rowIds: Int32Array)
   return { idx, labels };
 }
 
-/** Mean loss of a batch of row ids, and the number of correctly ordered/classified rows (a tie counts as wrong). */
-export function batchLoss(
-  objective: Objective,
-  params: MlpParams,
-  data: TrainingRows,
-  rowIds: Int32Array,
-): { loss: tf.Scalar; correct: () => tf.Scalar } {
+/**
+ * Which embedding rows a batch forwards and how its loss weighs them: plain arrays, worked out
+ * before any tensor is made.
+ */
+type BatchPlan =
+  // BT: `pairs` distinct pairs, winners' rows then losers' rows; `slots` maps those 2·pairs
+  // positions to `rows` when a response is shared (null: `rows` is them, in order).
+  | { kind: 'bt'; rows: Int32Array; slots: Int32Array | null; pairs: number; counts: Float32Array; n: number }
+  // CLF: each distinct response, how many of the batch's rows it fills and how many say "winner".
+  | { kind: 'clf'; rows: Int32Array; count: Float32Array; wins: Float32Array; n: number };
+
+function planBatch(objective: Objective, data: TrainingRows, rowIds: Int32Array): BatchPlan {
   const n = rowIds.length;
   if (objective === 'bt-mlp') {
     // Rows 2p and 2p + 1 are pair p in its two orientations, with the same loss: forward each
@@ -177,23 +182,13 @@ export function batchLoss(
     });
     // A response in several pairs of the batch (several pairs per prompt) is forwarded once too,
     // where the backend adds the shares of its gradient back in a fixed order (spread below).
-    const { rows, slots } = ORDERED_SCATTER_BACKENDS.has(tf.getBackend()) ? distinctRows(idx) : { rows: idx, slots: null };
-    // The output bias cancels in f(w) − f(l): left out, its gradient is exactly zero rather than
-    // rounding noise that Adam's normalised step would turn into a drift of ±lr (the fused step
-    // skips it too).
-    const fRows = mlpForward(params, gatherEmbeddings(data, rows), { outputBias: false });
-    const f = slots === null || rows.length === idx.length ? fRows : spread(fRows, slots);
-    const margin = tf.sub(tf.slice(f, 0, u), tf.slice(f, u, u));
-    const weight = tf.tensor1d(counts);
-    return {
-      loss: tf.div(tf.sum(tf.mul(weight, tf.softplus(tf.neg(margin)))), n) as tf.Scalar,
-      correct: () => tf.sum(tf.mul(weight, tf.cast(tf.greater(margin, 0), 'float32'))),
-    };
+    if (!ORDERED_SCATTER_BACKENDS.has(tf.getBackend())) return { kind: 'bt', rows: idx, slots: null, pairs: u, counts, n };
+    const { rows, slots } = distinctRows(idx);
+    return { kind: 'bt', rows, slots: rows.length === idx.length ? null : slots, pairs: u, counts, n };
   }
   const { idx, labels } = batchRows(objective, data, rowIds);
   if (labels === null) throw new Error('CLF rows come with labels');
-  // Each distinct response once, with how many of the batch's rows it fills and how many of
-  // those say "winner": Σ_rows softplus(f) − f·y = Σ_responses count·softplus(f) − f·winners.
+  // Σ_rows softplus(f) − f·y = Σ_responses count·softplus(f) − f·winners.
   const { rows, slots } = distinctRows(idx);
   const count = new Float32Array(rows.length);
   const wins = new Float32Array(rows.length);
@@ -201,18 +196,50 @@ export function batchLoss(
     count[slot]++;
     wins[slot] += labels[i];
   });
-  const f = mlpForward(params, gatherEmbeddings(data, rows));
-  const c = tf.tensor1d(count);
-  const w = tf.tensor1d(wins);
+  return { kind: 'clf', rows, count, wins, n };
+}
+
+/**
+ * Mean loss of a planned batch whose rows `x` holds, and the number of correctly
+ * ordered/classified rows (a tie counts as wrong).
+ */
+function planLoss(plan: BatchPlan, params: MlpParams, x: tf.Tensor2D): { loss: tf.Scalar; correct: () => tf.Scalar } {
+  if (plan.kind === 'bt') {
+    // The output bias cancels in f(w) − f(l): left out, its gradient is exactly zero rather than
+    // rounding noise that Adam's normalised step would turn into a drift of ±lr (the fused step
+    // skips it too).
+    const fRows = mlpForward(params, x, { outputBias: false });
+    const f = plan.slots === null ? fRows : spread(fRows, plan.slots);
+    const margin = tf.sub(tf.slice(f, 0, plan.pairs), tf.slice(f, plan.pairs, plan.pairs));
+    const weight = tf.tensor1d(plan.counts);
+    return {
+      loss: tf.div(tf.sum(tf.mul(weight, tf.softplus(tf.neg(margin)))), plan.n) as tf.Scalar,
+      correct: () => tf.sum(tf.mul(weight, tf.cast(tf.greater(margin, 0), 'float32'))),
+    };
+  }
+  const f = mlpForward(params, x);
+  const c = tf.tensor1d(plan.count);
+  const w = tf.tensor1d(plan.wins);
   // Numerically stable BCE with logits, row by row: softplus(f) − f·y.
   return {
-    loss: tf.div(tf.sum(tf.sub(tf.mul(c, tf.softplus(f)), tf.mul(f, w))), n) as tf.Scalar,
+    loss: tf.div(tf.sum(tf.sub(tf.mul(c, tf.softplus(f)), tf.mul(f, w))), plan.n) as tf.Scalar,
     // A row is right when f > 0 and y = 1, or f ≤ 0 and y = 0.
     correct: () => {
       const positive = tf.cast(tf.greater(f, 0), 'float32');
       return tf.sum(tf.add(tf.mul(positive, w), tf.mul(tf.sub(1, positive), tf.sub(c, w))));
     },
   };
+}
+
+/** Mean loss of a batch of row ids, and the number of correctly ordered/classified rows. Call inside tf.tidy. */
+export function batchLoss(
+  objective: Objective,
+  params: MlpParams,
+  data: TrainingRows,
+  rowIds: Int32Array,
+): { loss: tf.Scalar; correct: () => tf.Scalar } {
+  const plan = planBatch(objective, data, rowIds);
+  return planLoss(plan, params, gatherEmbeddings(data, plan.rows));
 }
 
 /** The distinct pairs of a batch of BT row ids (first occurrence order) and how often each occurs. */
@@ -284,9 +311,17 @@ export function trainingStep(
   if (fast !== null && fast.useFusedStep() && optimizer instanceof RewardAdam && objective !== 'clf-gbdt') {
     return fusedTrainingStep(fast, objective, params, data, optimizer, rowIds);
   }
-  const loss = optimizer.minimize(() => batchLoss(objective, params, data, rowIds).loss, true, mlpVariables(params));
-  if (!loss) throw new Error('optimizer returned no loss');
-  return loss;
+  const plan = planBatch(objective, data, rowIds);
+  // Gathered before the gradient tape starts: recording the gather would make tfjs keep a copy
+  // of the whole embedding table for its backward pass, a full copy per step.
+  const x = tf.tidy(() => gatherEmbeddings(data, plan.rows));
+  try {
+    const loss = optimizer.minimize(() => planLoss(plan, params, x).loss, true, mlpVariables(params));
+    if (!loss) throw new Error('optimizer returned no loss');
+    return loss;
+  } finally {
+    x.dispose();
+  }
 }
 
 /**
