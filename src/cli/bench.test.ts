@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { paperSizeDataset } from '../core/benchDataset.ts';
-import { summarize, timeEndToEnd, type Measurement } from '../core/benchWorkloads.ts';
+import { summarize, timeEndToEnd, timeTraining, trainingWorkloadName, type Measurement } from '../core/benchWorkloads.ts';
 import { parseSpec } from '../core/spec.ts';
 import { activateWasmBackend } from '../testing/tf.ts';
 import { cli } from '../testing/cli.ts';
@@ -74,7 +74,25 @@ describe('bench: command line', () => {
     const unknown = await cli(['bench', '--backends', 'node:wasm,tpu']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown bench backend "tpu": expected node:wasm, node:cpu, node:webgpu, chromium:wasm, chromium:webgl, chromium:webgpu/);
+    const pairs = await cli(['bench', '--pairs-per-prompt', '46']);
+    expect(pairs.code).toBe(2);
+    expect(pairs.stderr).toMatch(/--pairs-per-prompt must be an integer from 1 to 45 \(distinct pairs of 10 responses\), got "46"/);
   });
+});
+
+describe('bench: training workloads', () => {
+  it('times raw and shared-responses training under names PyTorch reports too', async () => {
+    await activateWasmBackend();
+    expect(trainingWorkloadName({ objective: 'bt-mlp', batch: 64 })).toBe('train bt-mlp batch 64');
+    expect(trainingWorkloadName({ objective: 'clf-mlp', batch: 64, pairsPerPrompt: 10 })).toBe('train clf-mlp batch 64, 10 pairs/prompt');
+    for (const pairsPerPrompt of [undefined, 10]) {
+      for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
+        const rates = await timeTraining({ objective, batch: 64, steps: 1, pairsPerPrompt }, 3);
+        expect(rates).toHaveLength(3);
+        for (const r of rates) expect(r).toBeGreaterThan(0);
+      }
+    }
+  }, 120_000);
 });
 
 describe('bench: the paper-size synthetic dataset', () => {

@@ -7,6 +7,7 @@ import {
   BENCH_DIM,
   BENCH_HIDDEN,
   SCORING_WORKLOAD_NAME,
+  SHARED_RESPONSES,
   summarize,
   timeEndToEnd,
   timeScoring,
@@ -74,6 +75,7 @@ export async function runBench(args: string[]): Promise<number> {
       backends: { type: 'string', default: 'auto' },
       runs: { type: 'string', default: '3' },
       batches: { type: 'string', default: '512,10240' },
+      'pairs-per-prompt': { type: 'string' },
       'compare-torch': { type: 'boolean', default: false },
       e2e: { type: 'boolean', default: false },
       python: { type: 'string' },
@@ -86,6 +88,7 @@ export async function runBench(args: string[]): Promise<number> {
   if (!Number.isInteger(runs) || runs < 3) throw new UsageError('--runs must be an integer ≥ 3 (medians need at least 3)');
   const batches = values.batches.split(',').map(Number);
   if (batches.some((b) => !Number.isInteger(b) || b < 2)) throw new UsageError(`--batches must list integers ≥ 2, got "${values.batches}"`);
+  const pairsPerPrompt = parsePairsPerPrompt(values['pairs-per-prompt']);
   const kernelVariants = values['webgpu-kernels'].split(',').map((v) => v.trim());
   for (const v of kernelVariants) parseKernelVariant(v);
   const explicit = values.backends !== 'auto';
@@ -136,7 +139,7 @@ export async function runBench(args: string[]): Promise<number> {
     for (const variant of backend === 'webgpu' ? kernelVariants : [null]) {
       const variantLabel = variant ? label.replace('webgpu', `webgpu[${variant}]`) : label;
       if (variant) applyKernelVariant(variant);
-      for (const m of await benchHere('node', variantLabel, work, batches, runs, (why) => skip(target, why))) record(m);
+      for (const m of await benchHere('node', variantLabel, work, batches, pairsPerPrompt, runs, (why) => skip(target, why))) record(m);
     }
     if (backend === 'webgpu') applyKernelVariant(kernelVariants[0]);
     if (values.e2e && backend !== 'cpu') {
@@ -150,6 +153,7 @@ export async function runBench(args: string[]): Promise<number> {
   const browserBackends = targets.filter((t) => t.startsWith('chromium:')).map((t) => t.slice('chromium:'.length) as BrowserBackend);
   if (browserBackends.length > 0) {
     const browserModule = await import('./benchBrowser.ts').catch((error: unknown) => error as Error);
+    if (pairsPerPrompt !== undefined) skip('chromium', '--pairs-per-prompt workloads run in Node and PyTorch only');
     if (browserModule instanceof Error) {
       for (const b of browserBackends) skip(`chromium:${b}`, `the browser bench could not load (${browserModule.message})`);
     } else {
@@ -166,7 +170,7 @@ export async function runBench(args: string[]): Promise<number> {
     if (browserBackends.length > 0) cpuSeen = true;
     const devices = [...(cpuSeen || !gpuSeen ? (['cpu'] as const) : []), ...(gpuSeen ? (['cuda'] as const) : [])];
     for (const device of devices) {
-      const torch = await runTorchReference({ python, device, batches, runs, e2e: values.e2e, script: values['torch-script'] });
+      const torch = await runTorchReference({ python, device, batches, pairsPerPrompt, runs, e2e: values.e2e, script: values['torch-script'] });
       report.torch.push(torch);
       for (const m of torch.results) process.stdout.write(`${formatMeasurement(m)}\n`);
       if (torch.e2e) process.stdout.write(`${`pytorch:${device}`.padEnd(34)} ${formatEndToEnd(torch.e2e)}\n`);
@@ -195,6 +199,17 @@ export async function runBench(args: string[]): Promise<number> {
  * last two with '+autodiff' (fused kernels under tfjs autodiff instead of the hand-written step).
  * The first variant is left active for --e2e.
  */
+/** `--pairs-per-prompt N`: also time training where prompts hold N pairs of SHARED_RESPONSES responses. */
+function parsePairsPerPrompt(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  const most = (SHARED_RESPONSES * (SHARED_RESPONSES - 1)) / 2;
+  if (!Number.isInteger(n) || n < 1 || n > most) {
+    throw new UsageError(`--pairs-per-prompt must be an integer from 1 to ${most} (distinct pairs of ${SHARED_RESPONSES} responses), got "${value}"`);
+  }
+  return n;
+}
+
 function parseKernelVariant(variant: string): Parameters<typeof setWebGpuKernelConfig>[0] {
   if (variant === 'stock') return { enabled: false };
   const [tile, mode] = variant.split('+');
@@ -222,16 +237,28 @@ function parseTargets(list: string): Target[] {
 }
 
 /** Times every workload on the tfjs backend that is active in this process. */
-async function benchHere(host: string, backend: string, work: Work, batches: readonly number[], runs: number, skip: (why: string) => void): Promise<Measurement[]> {
+async function benchHere(
+  host: string,
+  backend: string,
+  work: Work,
+  batches: readonly number[],
+  pairsPerPrompt: number | undefined,
+  runs: number,
+  skip: (why: string) => void,
+): Promise<Measurement[]> {
   const out: Measurement[] = [];
+  const sharing = pairsPerPrompt === undefined ? [undefined] : [undefined, pairsPerPrompt];
   for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
     for (const batch of batches) {
-      const name = trainingWorkloadName({ objective, batch });
-      if (batch > work.maxBatch) {
-        skip(`${name}: minutes per step on this backend`);
-        continue;
+      for (const shared of sharing) {
+        const workload = { objective, batch, steps: work.steps, pairsPerPrompt: shared };
+        const name = trainingWorkloadName(workload);
+        if (batch > work.maxBatch) {
+          skip(`${name}: minutes per step on this backend`);
+          continue;
+        }
+        out.push(summarize(host, backend, name, 'pairs/s', await timeTraining(workload, runs)));
       }
-      out.push(summarize(host, backend, name, 'pairs/s', await timeTraining({ objective, batch, steps: work.steps }, runs)));
     }
   }
   out.push(summarize(host, backend, SCORING_WORKLOAD_NAME, 'rows/s', await timeScoring({ rows: work.scoreRows, chunkRows: 8192 }, runs)));

@@ -28,12 +28,15 @@ export async function runTorchReference(options: {
   python: string;
   device: 'cpu' | 'cuda';
   batches: readonly number[];
+  /** Also time the shared-responses training workloads (benchWorkloads.ts, pairsPerPrompt). */
+  pairsPerPrompt?: number;
   runs: number;
   e2e: boolean;
   script?: string;
 }): Promise<TorchReport> {
   const args = [options.script ?? SCRIPT, '--device', options.device, '--batches', options.batches.join(','), '--runs', String(options.runs)];
   if (options.e2e) args.push('--e2e');
+  if (options.pairsPerPrompt !== undefined) args.push('--pairs-per-prompt', String(options.pairsPerPrompt));
   const child = spawn(options.python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -34,7 +34,16 @@ export interface TrainingWorkload {
   batch: number;
   /** Steps per timed run. */
   steps: number;
+  /**
+   * Absent: raw throughput, every pair with two responses of its own. Set: prompts of
+   * SHARED_RESPONSES responses with this many distinct pairs each, batches drawn from the 2P
+   * symmetrised rows as the paper does: the case where responses recur within a batch.
+   */
+  pairsPerPrompt?: number;
 }
+
+/** Responses per prompt in the shared-responses workloads (the paper's train split: K = 10). */
+export const SHARED_RESPONSES = 10;
 
 export interface ScoringWorkload {
   /** Rows scored per timed run; the rows sit on the device, as the test split's chunks do once uploaded. */
@@ -42,8 +51,9 @@ export interface ScoringWorkload {
   chunkRows: number;
 }
 
-export function trainingWorkloadName(w: Pick<TrainingWorkload, 'objective' | 'batch'>): string {
-  return `train ${w.objective} batch ${w.batch}`;
+export function trainingWorkloadName(w: Pick<TrainingWorkload, 'objective' | 'batch' | 'pairsPerPrompt'>): string {
+  const shared = w.pairsPerPrompt === undefined ? '' : `, ${w.pairsPerPrompt} pairs/prompt`;
+  return `train ${w.objective} batch ${w.batch}${shared}`;
 }
 
 export const SCORING_WORKLOAD_NAME = 'score (forward, device-resident rows)';
@@ -65,15 +75,48 @@ function randomRows(rows: number, rng: Rng): Float32Array {
   return x;
 }
 
+interface BenchPairs {
+  rows: number;
+  winners: Int32Array;
+  losers: Int32Array;
+}
+
+/** Raw throughput: every pair has two responses of its own, so no row is shared by two pairs. */
+function ownResponses(pairs: number): BenchPairs {
+  return {
+    rows: 2 * pairs,
+    winners: Int32Array.from({ length: pairs }, (_, p) => 2 * p),
+    losers: Int32Array.from({ length: pairs }, (_, p) => 2 * p + 1),
+  };
+}
+
+/** `perPrompt` distinct pairs (of the K·(K−1)/2) per prompt of K = SHARED_RESPONSES responses. */
+function sharedResponses(pairs: number, perPrompt: number, rng: Rng): BenchPairs {
+  const k = SHARED_RESPONSES;
+  const candidates: [number, number][] = [];
+  for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) candidates.push([a, b]);
+  if (perPrompt > candidates.length) throw new RangeError(`at most ${candidates.length} distinct pairs per prompt of ${k} responses, got ${perPrompt}`);
+  const prompts = Math.ceil(pairs / perPrompt);
+  const winners = new Int32Array(pairs);
+  const losers = new Int32Array(pairs);
+  for (let p = 0; p < pairs; ) {
+    const prompt = Math.floor(p / perPrompt);
+    for (const c of rng.sample(candidates.length, perPrompt)) {
+      if (p === pairs) break;
+      winners[p] = prompt * k + candidates[c][0];
+      losers[p] = prompt * k + candidates[c][1];
+      p++;
+    }
+  }
+  return { rows: prompts * k, winners, losers };
+}
+
 /** Training throughput in pairs/s, one entry per timed run after a warm-up step. */
 export async function timeTraining(w: TrainingWorkload, runs: number): Promise<number[]> {
   const rng = new Rng('bench');
-  // Raw throughput: every pair has two responses of its own, so no row is shared by two pairs
-  // (the engine would forward a shared one once).
   const pairs = Math.max(w.batch, 2048);
-  const winners = Int32Array.from({ length: pairs }, (_, p) => 2 * p);
-  const losers = Int32Array.from({ length: pairs }, (_, p) => 2 * p + 1);
-  const data: TrainingRows = { embeddings: tf.tensor2d(randomRows(2 * pairs, rng), [2 * pairs, BENCH_DIM]), winners, losers };
+  const { rows, winners, losers } = w.pairsPerPrompt === undefined ? ownResponses(pairs) : sharedResponses(pairs, w.pairsPerPrompt, rng);
+  const data: TrainingRows = { embeddings: tf.tensor2d(randomRows(rows, rng), [rows, BENCH_DIM]), winners, losers };
   const spec = parseSpec({ model: { objective: w.objective, hidden: [...BENCH_HIDDEN], training: { batchSize: w.batch } } });
   const params = initMlp(BENCH_DIM, BENCH_HIDDEN, 'pytorch', rng.fork('init'));
   const optimizer = makeOptimizer(spec.model.training);
@@ -81,10 +124,11 @@ export async function timeTraining(w: TrainingWorkload, runs: number): Promise<n
     let last: tf.Scalar | null = null;
     for (let s = 0; s < n; s++) {
       last?.dispose();
-      // BT: distinct pairs, each once (raw throughput: no mirrored duplicates for the engine to
-      // skip); CLF: distinct responses, labelled by their side of the pair.
-      const rows = w.objective === 'bt-mlp' ? rng.sample(pairs, w.batch).map((p) => 2 * p) : rng.sample(2 * pairs, w.batch);
-      last = trainingStep(w.objective, params, data, optimizer, rows);
+      // Raw: BT distinct pairs, each once (no mirrored duplicates to skip); CLF distinct responses,
+      // labelled by their side of the pair. Shared: a random subset of the symmetrised rows.
+      const raw = w.pairsPerPrompt === undefined && w.objective === 'bt-mlp';
+      const batchRows = raw ? rng.sample(pairs, w.batch).map((p) => 2 * p) : rng.sample(2 * pairs, w.batch);
+      last = trainingStep(w.objective, params, data, optimizer, batchRows);
     }
     await last?.data(); // one sync per timed run, as runEpoch does per epoch
     last?.dispose();

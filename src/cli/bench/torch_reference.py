@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 DIM, HIDDEN = 2048, (1024, 512)
+SHARED_RESPONSES = 10  # responses per prompt in the shared-responses workloads
 
 
 def mlp(device):
@@ -44,19 +45,36 @@ def summarize(backend, workload, unit, rates):
             "median": s[len(s) // 2], "min": s[0], "max": s[-1], "runs": rates}
 
 
-def time_training(device, objective, batch, steps, runs):
+def shared_pairs(pairs, per_prompt, g):
+    """per_prompt distinct pairs per prompt of SHARED_RESPONSES responses (benchWorkloads.ts)."""
+    k = SHARED_RESPONSES
+    candidates = torch.combinations(torch.arange(k), 2)
+    prompts = -(-pairs // per_prompt)
+    picks = torch.stack([torch.randperm(len(candidates), generator=g)[:per_prompt] for _ in range(prompts)])
+    chosen = candidates[picks.reshape(-1)][:pairs]
+    base = (torch.arange(pairs) // per_prompt) * k
+    return prompts * k, base + chosen[:, 0], base + chosen[:, 1]
+
+
+def time_training(device, objective, batch, steps, runs, pairs_per_prompt=None):
     g = torch.Generator(device="cpu").manual_seed(0)
     pairs = max(batch, 2048)
-    # Every pair has two responses of its own, as in src/core/benchWorkloads.ts: raw throughput,
-    # with no response shared by two pairs.
-    table = torch.randn(2 * pairs, DIM, generator=g).to(device)
-    winners = (2 * torch.arange(pairs)).to(device)
-    losers = winners + 1
+    if pairs_per_prompt is None:
+        # Every pair has two responses of its own, as in src/core/benchWorkloads.ts: raw
+        # throughput, with no response shared by two pairs.
+        rows_total, winners, losers = 2 * pairs, 2 * torch.arange(pairs), 2 * torch.arange(pairs) + 1
+    else:
+        rows_total, winners, losers = shared_pairs(pairs, pairs_per_prompt, g)
+    table = torch.randn(rows_total, DIM, generator=g).to(device)
+    winners, losers = winners.to(device), losers.to(device)
     model = mlp(device)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
 
     def step():
-        rows = torch.randint(2 * pairs, (batch,), generator=g).to(device)
+        if pairs_per_prompt is None:
+            rows = torch.randint(2 * pairs, (batch,), generator=g).to(device)
+        else:  # a random subset of the 2P symmetrised rows, as the paper samples its batches
+            rows = torch.randperm(2 * pairs, generator=g)[:batch].to(device)
         p = rows // 2
         if objective == "bt-mlp":
             ids = torch.cat([winners[p], losers[p]])
@@ -81,7 +99,8 @@ def time_training(device, objective, batch, steps, runs):
             loss = step()
         loss.item()  # one synchronisation per timed run
         rates.append(steps * per_step_pairs / (time.perf_counter() - t0))
-    return summarize(device.type, f"train {objective} batch {batch}", "pairs/s", rates)
+    shared = "" if pairs_per_prompt is None else f", {pairs_per_prompt} pairs/prompt"
+    return summarize(device.type, f"train {objective} batch {batch}{shared}", "pairs/s", rates)
 
 
 @torch.no_grad()
@@ -187,6 +206,8 @@ def main():
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="CPU threads (default: every core; Debian's torch would otherwise take 1 here)")
     ap.add_argument("--e2e", action="store_true", help="also time the paper's default experiment end to end")
+    ap.add_argument("--pairs-per-prompt", type=int, default=None,
+                    help="also time training on prompts of 10 responses with this many pairs each")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
@@ -200,8 +221,9 @@ def main():
     results = []
     for objective in ("bt-mlp", "clf-mlp"):
         for batch in (int(b) for b in args.batches.split(",")):
-            results.append(time_training(device, objective, batch, steps, args.runs))
-            print(json.dumps(results[-1]), file=sys.stderr)
+            for shared in (None,) if args.pairs_per_prompt is None else (None, args.pairs_per_prompt):
+                results.append(time_training(device, objective, batch, steps, args.runs, shared))
+                print(json.dumps(results[-1]), file=sys.stderr)
     results.append(time_scoring(device, score_rows, 8192, args.runs))
     e2e = end_to_end(device) if args.e2e else None
     name = torch.cuda.get_device_name(device) if gpu else "cpu"
