@@ -23,7 +23,8 @@ usage:
                    [--memory-cap SIZE] [--quiet]
   reward-lab spec  [--preset NAME]          print a complete spec (all defaults filled in)
   reward-lab bench [--backends node:wasm,chromium:wasm,…] [--batches 512,10240] [--runs N] [--e2e]
-                   [--compare-torch [--python PATH]] [--webgpu-kernels stock,fused,TILE…] [--json FILE]
+                   [--pairs-per-prompt N] [--compare-torch [--python PATH]] [--webgpu-kernels stock,fused,TILE…]
+                   [--json FILE]
                    time training and scoring on every backend found (README: Benchmarks)
   ${PACK_USAGE}
                    convert a .npy folder to train.arrow + test.arrow (optionally subsampled, float16)
