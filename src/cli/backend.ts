@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import type { BackendInfo } from '../core/result.ts';
 import { installWasmKernels } from '../kernels/wasm/heapKernels.ts';
 import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
-import { MAX_WASM_THREADS, registerThreadedWasm, restoreStockWasm } from './wasmThreads.ts';
+import { MAX_WASM_THREADS, restoreStockWasm } from '../kernels/wasm/registration.ts';
+import { registerThreadedWasm } from './wasmThreads.ts';
 
 export type NodeBackend = 'wasm' | 'cpu' | 'webgpu';
 export const NODE_BACKENDS: readonly NodeBackend[] = ['wasm', 'cpu', 'webgpu'];

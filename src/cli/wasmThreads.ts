@@ -1,10 +1,10 @@
-import * as tf from '@tensorflow/tfjs';
-import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { createHash } from 'node:crypto';
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import { join } from 'node:path';
+import { attachTfjsApi, MAX_WASM_THREADS, registerWasmFactory } from '../kernels/wasm/registration.ts';
 
 /**
  * Runs tfjs's threaded SIMD wasm build in Node, which tfjs itself never does: its
@@ -24,8 +24,6 @@ import { join } from 'node:path';
  * same order whatever the thread count, so results are bit-identical to the single-threaded
  * build (checked on matMul and on training steps).
  */
-
-export const MAX_WASM_THREADS = 8;
 
 type EmscriptenModule = Record<string, unknown> & {
   cwrap(name: string, returns: string | null, args: string[]): (...args: number[]) => unknown;
@@ -61,58 +59,32 @@ export function registerThreadedWasm(threads: number): void {
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_WASM_THREADS) {
     throw new RangeError(`wasm threads must be an integer from 1 to ${MAX_WASM_THREADS}, got ${threads}`);
   }
-  stockFactory ??= tf.findBackendFactory('wasm');
   const gluePath = require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js');
   const factory = require(gluePath) as Factory;
   const workerPath = workerScriptPath();
-  tf.removeBackend('wasm');
-  tf.registerBackend(
-    'wasm',
-    async () => {
-      const cpus = os.cpus;
-      const widened = Math.max(cpus().length, 2 * threads);
-      os.cpus = () => {
-        const real = cpus();
-        return Array.from({ length: widened }, (_, i) => real[i % real.length]);
-      };
-      let module: EmscriptenModule;
-      try {
-        module = await factory({
-          locateFile: (path: string, prefix: string) => (path.endsWith('.worker.js') ? workerPath : prefix + path),
-          mainScriptUrlOrBlob: gluePath,
-        });
-      } finally {
-        os.cpus = cpus;
-      }
-      // What tfjs's own init() attaches (backend_wasm.js); BackendWasm and the kernels call these.
-      module.tfjs = {
-        init: module.cwrap('init', null, []),
-        initWithThreadsCount: module.cwrap('init_with_threads_count', null, ['number']),
-        getThreadsCount: module.cwrap('get_threads_count', 'number', []),
-        registerTensor: module.cwrap('register_tensor', null, ['number', 'number', 'number']),
-        disposeData: module.cwrap('dispose_data', null, ['number']),
-        dispose: module.cwrap('dispose', null, []),
-      };
-      // The constructor creates XNNPACK's pool: pthreads that live as long as the process and
-      // that emscripten keeps referenced, so the CLI would never exit. They only ever run
-      // while the main thread waits on them inside a kernel, so nothing is lost by unref'ing.
-      const backend = new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]);
-      const pthreads = module.PThread as { runningWorkers: { unref(): void }[] } | undefined;
-      for (const worker of pthreads?.runningWorkers ?? []) worker.unref();
-      return backend;
-    },
-    WASM_PRIORITY,
-  );
-  setThreadsCount(threads);
+  registerWasmFactory(async () => {
+    const cpus = os.cpus;
+    const widened = Math.max(cpus().length, 2 * threads);
+    os.cpus = () => {
+      const real = cpus();
+      return Array.from({ length: widened }, (_, i) => real[i % real.length]);
+    };
+    let module: EmscriptenModule;
+    try {
+      module = await factory({
+        locateFile: (path: string, prefix: string) => (path.endsWith('.worker.js') ? workerPath : prefix + path),
+        mainScriptUrlOrBlob: gluePath,
+      });
+    } finally {
+      os.cpus = cpus;
+    }
+    attachTfjsApi(module);
+    // The constructor creates XNNPACK's pool: pthreads that live as long as the process and
+    // that emscripten keeps referenced, so the CLI would never exit. They only ever run
+    // while the main thread waits on them inside a kernel, so nothing is lost by unref'ing.
+    const backend = new BackendWasm(module as unknown as ConstructorParameters<typeof BackendWasm>[0]);
+    const pthreads = module.PThread as { runningWorkers: { unref(): void }[] } | undefined;
+    for (const worker of pthreads?.runningWorkers ?? []) worker.unref();
+    return backend;
+  }, threads);
 }
-
-/** Puts tfjs's own single-threaded 'wasm' registration back (after a failed threaded start). */
-export function restoreStockWasm(): void {
-  if (!stockFactory) return;
-  tf.removeBackend('wasm');
-  tf.registerBackend('wasm', stockFactory, WASM_PRIORITY);
-  setThreadsCount(-1);
-}
-
-const WASM_PRIORITY = 2; // tfjs-backend-wasm's own
-let stockFactory: ReturnType<typeof tf.findBackendFactory> | undefined;

@@ -18,7 +18,8 @@ import {
   type BackendName,
   type BackendReport,
 } from './protocol.ts';
-import { registerThreadedWasm, restoreStockWasm, wantedWasmThreads } from './wasmThreads.ts';
+import { restoreStockWasm } from '../kernels/wasm/registration.ts';
+import { registerThreadedWasm, wantedWasmThreads } from './wasmThreads.ts';
 import { installWasmKernels } from '../kernels/wasm/heapKernels.ts';
 import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 

@@ -15,15 +15,11 @@
  * XNNPACK splits a GEMM's output tiles across threads, never a sum, so results are
  * bit-identical to the single-threaded build whatever the thread count.
  */
-import * as tf from '@tensorflow/tfjs';
-import { BackendWasm, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { attachTfjsApi, MAX_WASM_THREADS, registerWasmFactory, type WasmModule } from '../kernels/wasm/registration.ts';
 import createThreadedModule from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js';
 import threadedGlueUrl from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js?url';
 import { wasmWorkerContents } from '@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.worker.js';
-
-/** The glue pre-spawns 8 pthread workers (its PTHREAD_POOL_SIZE): no more threads than that. */
-export const MAX_WASM_THREADS = 8;
-const WASM_PRIORITY = 2; // tfjs-backend-wasm's own
 
 /**
  * How many threads the wasm backend should use here: one per logical core, when the context is
@@ -37,65 +33,34 @@ export function wantedWasmThreads(): number {
   return Math.min(MAX_WASM_THREADS, Math.max(1, wanted));
 }
 
-let stockFactory: ReturnType<typeof tf.findBackendFactory> | null = null;
-
 /**
  * Re-registers 'wasm' to start the threaded build with `threads` threads (the calling thread
  * plus threads − 1 pthreads). Call before the wasm backend first initialises.
  */
 export function registerThreadedWasm(threads: number, threadedWasmUrl: string): void {
-  stockFactory ??= tf.findBackendFactory('wasm');
   const here = self.location.href;
   // Absolute: the pthreads run from blob: URLs, against which a path cannot resolve.
   const glueUrl = new URL(threadedGlueUrl, here).href;
   const wasmUrl = new URL(threadedWasmUrl, here).href;
-  tf.removeBackend('wasm');
-  tf.registerBackend(
-    'wasm',
-    async () => {
-      let bootstrapUrl: string | null = null;
-      const module = await withLogicalCores(2 * threads, () =>
-        createThreadedModule({
-          locateFile: (path: string) => {
-            if (path.endsWith('.worker.js')) {
-              // As tfjs does: the source holds literal newlines inside string literals.
-              const source = wasmWorkerContents.replace(/\n/g, '\\n');
-              bootstrapUrl ??= URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-              return bootstrapUrl;
-            }
-            return wasmUrl;
-          },
-          mainScriptUrlOrBlob: glueUrl,
-        }),
-      );
-      const wasm = module as unknown as ThreadedModule;
-      // What tfjs's own init() attaches (backend_wasm.js); BackendWasm and the kernels call these.
-      wasm.tfjs = {
-        init: wasm.cwrap('init', null, []),
-        initWithThreadsCount: wasm.cwrap('init_with_threads_count', null, ['number']),
-        getThreadsCount: wasm.cwrap('get_threads_count', 'number', []),
-        registerTensor: wasm.cwrap('register_tensor', null, ['number', 'number', 'number']),
-        disposeData: wasm.cwrap('dispose_data', null, ['number']),
-        dispose: wasm.cwrap('dispose', null, []),
-      };
-      return new BackendWasm(module);
-    },
-    WASM_PRIORITY,
-  );
-  setThreadsCount(threads);
-}
-
-/** Puts tfjs's own single-threaded 'wasm' registration back (after a failed threaded start). */
-export function restoreStockWasm(): void {
-  if (!stockFactory) return;
-  tf.removeBackend('wasm');
-  tf.registerBackend('wasm', stockFactory, WASM_PRIORITY);
-  setThreadsCount(-1);
-}
-
-interface ThreadedModule {
-  cwrap(name: string, returns: string | null, args: string[]): (...args: number[]) => unknown;
-  tfjs: Record<string, unknown>;
+  registerWasmFactory(async () => {
+    let bootstrapUrl: string | null = null;
+    const module = await withLogicalCores(2 * threads, () =>
+      createThreadedModule({
+        locateFile: (path: string) => {
+          if (path.endsWith('.worker.js')) {
+            // As tfjs does: the source holds literal newlines inside string literals.
+            const source = wasmWorkerContents.replace(/\n/g, '\\n');
+            bootstrapUrl ??= URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+            return bootstrapUrl;
+          }
+          return wasmUrl;
+        },
+        mainScriptUrlOrBlob: glueUrl,
+      }),
+    );
+    attachTfjsApi(module as unknown as WasmModule);
+    return new BackendWasm(module);
+  }, threads);
 }
 
 /**
