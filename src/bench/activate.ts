@@ -13,6 +13,7 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import { registerThreadedWasm, wantedWasmThreads } from '../worker/wasmThreads.ts';
 import type { Activation, AdapterReport, BrowserBackend } from './protocol.ts';
 import { installWasmKernels } from '../kernels/wasm/heapKernels.ts';
+import { attachBrowserGemm } from '../worker/gemmWorkers.ts';
 import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 
 // Exactly as in the engine worker (src/worker/backend.ts), so the bench measures what the app
@@ -109,6 +110,7 @@ export async function activate(backend: BrowserBackend): Promise<Activation> {
     renderer: backend === 'webgl' ? webglRenderer() : null,
     simd: backend === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null,
     threads: backend === 'wasm' ? getThreadsCount() : null,
+    gemm: backend === 'wasm' ? (await attachBrowserGemm()).gemm : null,
     userAgent: navigator.userAgent,
   };
 }

@@ -1,5 +1,6 @@
 import type { CheckResult } from '../kernels/webgpu/testing/checks.ts';
 import type { Measurement, ScoringWorkload, TrainingWorkload } from '../core/benchWorkloads.ts';
+import type { WasmGemmChoice } from '../core/result.ts';
 
 /**
  * What passes between the Node bench driver (src/cli/benchBrowser.ts) and the bench page
@@ -30,8 +31,10 @@ export type Activation =
       renderer: string | null;
       /** wasm only: whether the SIMD binary is in use. */
       simd: boolean | null;
-      /** wasm only: XNNPACK threads (1: the single-threaded build). */
+      /** wasm only: threads (1: the single-threaded build). */
       threads: number | null;
+      /** wasm only: what ran the matrix products (src/kernels/wasm/gemmKernel.ts). */
+      gemm: WasmGemmChoice | null;
       userAgent: string;
     }
   | { ok: false; backend: BrowserBackend; error: string; adapter: AdapterReport | null };

@@ -1,8 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { isSoftwareRenderer } from '../core/softwareRenderer.ts';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
-import type { BackendInfo } from '../core/result.ts';
+import type { BackendInfo, WasmGemmChoice } from '../core/result.ts';
+import { attachWasmGemm, detachWasmGemm } from '../kernels/wasm/gemmKernel.ts';
+import { enableRelaxedSimd, spawnNodeGemmWorker } from './gemmWorkers.ts';
 import { installWasmKernels } from '../kernels/wasm/heapKernels.ts';
 import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 import { MAX_WASM_THREADS, restoreStockWasm } from '../kernels/wasm/registration.ts';
@@ -77,7 +79,30 @@ async function activateWasm(threads: number): Promise<BackendInfo> {
     wasmThreads = null;
   }
   await setBackendOrThrow('wasm');
-  return { name: tf.getBackend(), threads: getThreadsCount() };
+  const threadCount = getThreadsCount();
+  const gemm = await attachGemm(threadCount);
+  return { name: tf.getBackend(), threads: threadCount, gemm };
+}
+
+/**
+ * Our relaxed-SIMD GEMM for the wasm backend's matrix products (src/kernels/wasm/wasmGemm.ts),
+ * on as many threads as XNNPACK has; REWARD_LAB_WASM_GEMM=xnnpack keeps tfjs's own.
+ */
+async function attachGemm(threads: number): Promise<WasmGemmChoice> {
+  const backend = tf.backend() as BackendWasm;
+  const wanted = wasmGemmFromEnv();
+  if (wanted === 'xnnpack' || !enableRelaxedSimd()) {
+    detachWasmGemm(backend);
+    return 'xnnpack';
+  }
+  return (await attachWasmGemm(backend, { threads, spawn: spawnNodeGemmWorker })).gemm;
+}
+
+export function wasmGemmFromEnv(env: NodeJS.ProcessEnv = process.env): WasmGemmChoice {
+  const raw = env.REWARD_LAB_WASM_GEMM;
+  if (raw === undefined || raw === '' || raw === 'relaxed-simd') return 'relaxed-simd';
+  if (raw === 'xnnpack') return 'xnnpack';
+  throw new UsageError(`REWARD_LAB_WASM_GEMM must be "relaxed-simd" or "xnnpack", got "${raw}"`);
 }
 
 async function setBackendOrThrow(name: string): Promise<void> {

@@ -13,6 +13,7 @@ import {
   timeScoring,
   timeTraining,
   trainingWorkloadName,
+  wasmLabel,
   type EndToEnd,
   type Measurement,
 } from '../core/benchWorkloads.ts';
@@ -135,7 +136,7 @@ export async function runBench(args: string[]): Promise<number> {
     }
     if (backend !== 'webgpu') cpuSeen = true;
     const info = await activateBackend(backend);
-    if (info.threads) label = `wasm (${info.threads} thread${info.threads === 1 ? '' : 's'})`;
+    if (info.threads) label = wasmLabel(info.threads, info.gemm ?? 'xnnpack');
     for (const variant of backend === 'webgpu' ? kernelVariants : [null]) {
       const variantLabel = variant ? label.replace('webgpu', `webgpu[${variant}]`) : label;
       if (variant) applyKernelVariant(variant);

@@ -50,7 +50,7 @@ describe('benchInBrowser (headless Chromium)', () => {
     expect(result.measurements.map((m) => m.unit)).toEqual(['pairs/s', 'pairs/s', 'rows/s']);
     for (const m of result.measurements) {
       expect(m.host).toBe('chromium');
-      expect(m.backend).toMatch(/^wasm \(\d+ threads?\)$/);
+      expect(m.backend).toMatch(/^wasm \(\d+ threads?, relaxed-simd\)$/);
       expectConsistent(m, 3);
     }
     expect(streamed).toEqual(result.measurements);
@@ -92,6 +92,7 @@ describe('browser bench sizing', () => {
     renderer: null,
     simd: null,
     threads: null,
+    gemm: null,
     userAgent: 'test',
   });
 

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
-import type { Measurement } from '../core/benchWorkloads.ts';
+import { wasmLabel, type Measurement } from '../core/benchWorkloads.ts';
 import { planBackend, type WorkOverride } from '../bench/plan.ts';
 import type { Activation, BenchRequest, BrowserBackend } from '../bench/protocol.ts';
 
@@ -74,12 +74,12 @@ function activationSummary(a: Activation): string {
     return `webgpu: adapter ${[vendor, architecture, description].filter(Boolean).join(' / ')}${software ? ' (software: work sized down)' : ''}`;
   }
   if (a.renderer !== null) return `webgl: ${a.renderer}`;
-  return `${a.backend}: ${a.simd ? 'SIMD binary' : 'plain binary (no SIMD)'}, ${a.threads ?? 1} thread(s)`;
+  return `${a.backend}: ${a.simd ? 'SIMD binary' : 'plain binary (no SIMD)'}, ${a.threads ?? 1} thread(s), ${a.gemm ?? 'xnnpack'} GEMM`;
 }
 
 /** wasm's thread count is part of what was measured. */
 function backendLabel(a: Extract<Activation, { ok: true }>): string {
-  return a.backend === 'wasm' ? `wasm (${a.threads ?? 1} thread${a.threads === 1 ? '' : 's'})` : a.backend;
+  return a.backend === 'wasm' ? wasmLabel(a.threads ?? 1, a.gemm ?? 'xnnpack') : a.backend;
 }
 
 async function openBenchPage(browser: Browser, url: string, backend: BrowserBackend, log: (line: string) => void): Promise<Page> {

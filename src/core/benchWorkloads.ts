@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Dataset } from './dataset.ts';
+import type { WasmGemmChoice } from './result.ts';
 import { runExperiment, type RunOptions } from './experiment.ts';
 import { disposeMlp, initMlp, mlpForward } from './mlp.ts';
 import { Rng } from './rng.ts';
@@ -59,6 +60,11 @@ export function trainingWorkloadName(w: Pick<TrainingWorkload, 'objective' | 'ba
 export const SCORING_WORKLOAD_NAME = 'score (forward, device-resident rows)';
 
 /** Pairs per step: a BT row is one pair; a CLF row is one response, so half a pair. */
+/** A wasm backend as the bench reports it: its threads and what ran its matrix products, both part of what was measured. */
+export function wasmLabel(threads: number, gemm: WasmGemmChoice): string {
+  return `wasm (${threads} thread${threads === 1 ? '' : 's'}, ${gemm})`;
+}
+
 export function pairsPerStep(w: Pick<TrainingWorkload, 'objective' | 'batch'>): number {
   return w.objective === 'bt-mlp' ? w.batch : w.batch / 2;
 }

@@ -76,3 +76,20 @@ export function installFastOps(ops: FastMlpOps | null): void {
 export function activeFastOps(): FastMlpOps | null {
   return installed !== null && installed.isActive() ? installed : null;
 }
+
+let packedMatMul: () => boolean = () => false;
+
+/**
+ * Installs the check for whether the active backend's matMul packs its operands (the wasm
+ * relaxed-SIMD GEMM, src/kernels/wasm/gemmKernel.ts): then a transposed operand costs nothing
+ * extra and a long inner dimension runs at full speed, so dense gradients hand transposes to
+ * matMul and sum the batch in one product. Otherwise (XNNPACK, tfjs's other backends) they
+ * transpose explicitly and sum in pieces (mlp.ts says why).
+ */
+export function installPackedMatMulCheck(check: () => boolean): void {
+  packedMatMul = check;
+}
+
+export function matMulPacksOperands(): boolean {
+  return packedMatMul();
+}

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { activeFastOps, type FastMlpOps } from './fastOps.ts';
+import { activeFastOps, matMulPacksOperands, type FastMlpOps } from './fastOps.ts';
 import type { Rng } from './rng.ts';
 import type { ModelSpec } from './spec.ts';
 
@@ -8,7 +8,8 @@ import type { ModelSpec } from './spec.ts';
  *
  * Dense layers use a custom gradient with explicit transposes: on the wasm backend, matMul with
  * transposeA/transposeB (what autodiff emits) falls off XNNPACK's fast path and trains ~19×
- * slower (environment.md, "the transpose trap"). Where a host installed fast ops for the active
+ * slower (environment.md, "the transpose trap"). Where the matMul packs its operands (the wasm
+ * relaxed-SIMD GEMM; fastOps.ts, matMulPacksOperands) the transposes go to matMul. Where a host installed fast ops for the active
  * backend (fastOps.ts: fused WebGPU kernels), each layer is one fused dense+bias+ReLU kernel
  * instead, whose gradient also runs on those kernels.
  */
@@ -117,8 +118,9 @@ function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, needInputGrad: bo
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
         const dy2 = dy as tf.Tensor2D;
-        const dx = needInputGrad ? tf.matMul(dy2, tf.transpose(sw)) : tf.zerosLike(sx);
-        const dw = weightGrad(sx, dy2);
+        const packed = matMulPacksOperands();
+        const dx = !needInputGrad ? tf.zerosLike(sx) : packed ? tf.matMul(dy2, sw, false, true) : tf.matMul(dy2, tf.transpose(sw));
+        const dw = packed ? tf.matMul(sx, dy2, true, false) : weightGrad(sx, dy2);
         const db = tf.sum(dy2, 0);
         return [dx, dw, db];
       },
@@ -134,7 +136,7 @@ function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, needInputGrad: bo
  */
 const WEIGHT_GRAD_ROWS = 2048;
 
-/** dW = xᵀ·dy, summed over the batch in pieces of ≤ WEIGHT_GRAD_ROWS rows. */
+/** dW = xᵀ·dy with explicit transposes, summed over the batch in pieces of ≤ WEIGHT_GRAD_ROWS rows. */
 function weightGrad(x: tf.Tensor2D, dy: tf.Tensor2D): tf.Tensor2D {
   const rows = x.shape[0];
   const pieces = Math.ceil(rows / WEIGHT_GRAD_ROWS);

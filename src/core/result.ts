@@ -12,11 +12,20 @@ export interface BackendInfo {
   /** Adapter description for GPU backends, e.g. "google / swiftshader". */
   adapter?: string;
   /**
-   * wasm: the XNNPACK thread count. Results are bit-identical across thread counts (XNNPACK
-   * splits output tiles, never a sum); recorded because it explains the speed.
+   * wasm: the thread count. Results are bit-identical across thread counts (both GEMMs split
+   * output tiles, never a sum); recorded because it explains the speed.
    */
   threads?: number;
+  /**
+   * wasm: what ran the matrix products. 'relaxed-simd': Reward Lab's FMA GEMM
+   * (src/kernels/wasm/wasmGemm.ts); 'xnnpack': tfjs's own, where the engine lacks relaxed SIMD
+   * or it was turned off. The two round differently (a fused multiply-add rounds once), so
+   * numbers agree to float32 rounding, not bit for bit.
+   */
+  gemm?: WasmGemmChoice;
 }
+
+export type WasmGemmChoice = 'relaxed-simd' | 'xnnpack';
 
 export interface MemberReport {
   /** The member's own seed: spec seed · 42 + member index (method.md §4). */

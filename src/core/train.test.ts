@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { activateWasmBackend } from '../testing/tf.ts';
+import { activateWasmBackend, withXnnpackGemm } from '../testing/tf.ts';
+import { matMulPacksOperands } from './fastOps.ts';
 import { disposeMlp, initMlp, mlpForward, mlpVariables } from './mlp.ts';
 import { Rng } from './rng.ts';
 import { modelSchema } from './spec.ts';
@@ -19,8 +20,24 @@ function plainForward(weights: tf.Tensor2D[], biases: tf.Tensor1D[], x: tf.Tenso
 }
 
 describe('MLP', () => {
-  // 5,000 rows: the weight gradients sum over the batch in three pieces (mlp.ts, WEIGHT_GRAD_ROWS).
-  it.each([32, 5000])('fast-path dense gradients equal stock autodiff gradients (%i rows)', (rows) => {
+  // With XNNPACK and 5,000 rows the weight gradients sum over the batch in three pieces (mlp.ts,
+  // WEIGHT_GRAD_ROWS); with the relaxed-SIMD GEMM they are one transposed product.
+  it.each([
+    [32, 'relaxed-simd'],
+    [5000, 'relaxed-simd'],
+    [32, 'xnnpack'],
+    [5000, 'xnnpack'],
+  ] as const)('fast-path dense gradients equal stock autodiff gradients (%i rows, %s GEMM)', async (rows, gemm) => {
+    expect(matMulPacksOperands()).toBe(true);
+    if (gemm === 'xnnpack') {
+      await withXnnpackGemm(() => {
+        expect(matMulPacksOperands()).toBe(false);
+        denseGradientsMatchAutodiff(rows);
+      });
+    } else denseGradientsMatchAutodiff(rows);
+  });
+
+  function denseGradientsMatchAutodiff(rows: number): void {
     const rng = new Rng('grad');
     const params = initMlp(24, [16, 8], 'pytorch', rng);
     const x = tf.tensor2d(Float32Array.from({ length: rows * 24 }, () => rng.normal()), [rows, 24]);
@@ -36,7 +53,7 @@ describe('MLP', () => {
     }
     tf.dispose([x, target, fast.value, plain.value, ...Object.values(fast.grads), ...Object.values(plain.grads)]);
     disposeMlp(params);
-  });
+  }
 
   it('BT forwards each distinct pair and each distinct response once, with the loss and update of forwarding every row', async () => {
     const rng = new Rng('dedupe');

@@ -9,7 +9,7 @@ import { getThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import type { BackendInfo } from '../core/result.ts';
+import type { BackendInfo, WasmGemmChoice } from '../core/result.ts';
 import {
   BACKEND_NAMES,
   type AdapterInfo,
@@ -21,6 +21,7 @@ import {
 import { restoreStockWasm } from '../kernels/wasm/registration.ts';
 import { registerThreadedWasm, wantedWasmThreads } from './wasmThreads.ts';
 import { installWasmKernels } from '../kernels/wasm/heapKernels.ts';
+import { attachBrowserGemm } from './gemmWorkers.ts';
 import { installWebGpuKernels } from '../kernels/webgpu/index.ts';
 
 // tfjs's own threaded start breaks in a minified build (workers throw, setBackend hangs), so it
@@ -42,6 +43,8 @@ if (WASM_THREADS > 1) registerThreadedWasm(WASM_THREADS, wasmThreadedUrl);
 /** Long enough for 8 pthreads to compile the module on a slow machine; a hang means it failed. */
 const THREADED_START_TIMEOUT_MS = 30_000;
 let threadedFailure: string | null = null;
+/** What runs the wasm backend's matrix products (src/kernels/wasm/gemmKernel.ts). */
+let wasmGemm: WasmGemmChoice = 'xnnpack';
 
 /** The slice of the WebGPU API used here; the bundled @webgpu/types predate `adapter.info`. */
 interface GpuAdapterLike {
@@ -141,6 +144,7 @@ export async function selectBackend(choice: BackendChoice): Promise<BackendRepor
       continue;
     }
     const simd = name === 'wasm' ? Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')) : null;
+    if (name === 'wasm') wasmGemm = (await attachBrowserGemm()).gemm;
     mark(name, 'active', name === 'wasm' ? wasmNote(simd) : 'in use');
     for (const other of BACKEND_NAMES) {
       if (other !== name && candidates.get(other)?.status === 'untried') {
@@ -173,7 +177,7 @@ function adapterLabel(adapter: AdapterInfo): string {
 
 function wasmNote(simd: boolean | null): string {
   const threads = wasmThreadCount();
-  const binary = simd ? 'SIMD binary' : 'plain binary (no SIMD support)';
+  const binary = `${simd ? 'SIMD binary' : 'plain binary (no SIMD support)'}, ${gemmLabel()}`;
   if (threads > 1) return `${binary}, ${threads} threads`;
   if (threadedFailure !== null) return `${binary}, single-threaded (the threaded build ${threadedFailure})`;
   return binary;
@@ -184,10 +188,14 @@ export function engineBackendInfo(report: BackendReport): BackendInfo {
   if (report.adapter) return { name: report.name, adapter: adapterLabel(report.adapter) };
   if (report.name === 'wasm') {
     const threads = wasmThreadCount();
-    const simd = report.simd ? 'SIMD' : 'no SIMD';
-    return { name: report.name, adapter: threads > 1 ? `${simd}, ${threads} threads` : simd, threads };
+    const simd = `${report.simd ? 'SIMD' : 'no SIMD'}, ${gemmLabel()}`;
+    return { name: report.name, adapter: threads > 1 ? `${simd}, ${threads} threads` : simd, threads, gemm: wasmGemm };
   }
   return { name: report.name };
+}
+
+function gemmLabel(): string {
+  return wasmGemm === 'relaxed-simd' ? 'relaxed-SIMD GEMM' : 'XNNPACK GEMM';
 }
 
 function messageOf(error: unknown): string {

@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 // Registers the stock wasm kernels, the ones replaced here among them, before this module runs.
 import '@tensorflow/tfjs-backend-wasm';
+import { installPackedMatMulCheck } from '../../core/fastOps.ts';
+import { gemmMatMul, gemmServesActiveBackend } from './gemmKernel.ts';
 
 /**
  * Faster versions of four memory-bound tfjs-backend-wasm kernels, written in JS on the wasm heap,
@@ -132,6 +134,7 @@ function sumRows({ inputs, backend, attrs }: SumArgs): tf.TensorInfo | null {
 }
 
 const REPLACEMENTS: ReadonlyArray<[string, (args: never) => tf.TensorInfo | null]> = [
+  ['BatchMatMul', gemmMatMul],
   ['GatherV2', gatherRows],
   ['Slice', contiguousSlice],
   ['Transpose', transpose2d],
@@ -140,7 +143,10 @@ const REPLACEMENTS: ReadonlyArray<[string, (args: never) => tf.TensorInfo | null
 
 let installed = false;
 
-/** Puts the kernels above in front of the stock ones for the 'wasm' backend (once; idempotent). */
+/**
+ * Puts the kernels above, and BatchMatMul on the relaxed-SIMD GEMM where one is attached
+ * (gemmKernel.ts), in front of the stock ones for the 'wasm' backend (once; idempotent).
+ */
 export function installWasmKernels(): void {
   if (installed) return;
   for (const [name, fast] of REPLACEMENTS) {
@@ -150,5 +156,6 @@ export function installWasmKernels(): void {
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({ ...stock, kernelFunc: (args) => fast(args as never) ?? stockFunc(args) });
   }
+  installPackedMatMulCheck(gemmServesActiveBackend);
   installed = true;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { setThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
+import { detachWasmGemm } from './gemmKernel.ts';
 
 /**
  * Swapping tfjs's 'wasm' backend registration for one that starts the threaded SIMD build, and
@@ -15,7 +16,7 @@ let stockFactory: ReturnType<typeof tf.findBackendFactory> | null = null;
 /** Registers `factory` as 'wasm', running `threads` threads; the stock registration is kept for restoreStockWasm. */
 export function registerWasmFactory(factory: () => Promise<BackendWasm>, threads: number): void {
   stockFactory ??= tf.findBackendFactory('wasm');
-  tf.removeBackend('wasm');
+  removeWasmBackend();
   tf.registerBackend('wasm', factory, WASM_PRIORITY);
   setThreadsCount(threads);
 }
@@ -41,7 +42,14 @@ export function attachTfjsApi(module: WasmModule): void {
 /** Puts tfjs's own single-threaded 'wasm' registration back (after a failed threaded start). */
 export function restoreStockWasm(): void {
   if (!stockFactory) return;
-  tf.removeBackend('wasm');
+  removeWasmBackend();
   tf.registerBackend('wasm', stockFactory, WASM_PRIORITY);
   setThreadsCount(-1);
+}
+
+/** Removes the 'wasm' backend, stopping the GEMM threads attached to its instance first. */
+function removeWasmBackend(): void {
+  const backend = tf.engine().registry.wasm as BackendWasm | undefined;
+  if (backend) detachWasmGemm(backend);
+  tf.removeBackend('wasm');
 }

@@ -1,0 +1,235 @@
+import { GEMM_NR, PACKED_A_BYTES, packedBBytes } from './gemmWat.ts';
+import { GEMM_SHARED_BASE64, GEMM_UNSHARED_BASE64 } from './gemmBinary.ts';
+
+/**
+ * Runs gemmWat.ts's GEMM on tfjs-backend-wasm's own heap, on one thread or several. With the
+ * threaded build's shared memory, threads − 1 extra workers each instantiate the same module on
+ * that memory and take a contiguous range of C's 8-column panels; the calling thread takes the
+ * first. A job is handed over through a control block in the heap (Atomics), not postMessage,
+ * so a worker starts within microseconds and the caller blocks until all are done. Panels
+ * split C's columns, never a sum, so results are bit-identical for any thread count.
+ */
+
+/** What a host (Node's worker_threads, a browser Worker) gives each GEMM worker. */
+export interface GemmWorkerInit {
+  memory: WebAssembly.Memory;
+  bytes: Uint8Array<ArrayBuffer>;
+  /** Byte offset of this worker's control block in the heap. */
+  control: number;
+}
+export interface GemmWorker {
+  /** Resolves once the worker has instantiated the module and waits for jobs. */
+  readonly ready: Promise<void>;
+  terminate(): void;
+}
+/** Starts a worker running the host's workerSource and posts it `init`. */
+export type SpawnGemmWorker = (init: GemmWorkerInit) => GemmWorker;
+
+/** The heap's allocator (the emscripten module's _malloc/_free). */
+export interface HeapAllocator {
+  malloc(bytes: number): number;
+  free(pointer: number): void;
+}
+
+export interface WasmGemm {
+  /** C (M×N, at byte offset c) = op(A)·op(B), A at a (M×K, or K×M if transA), B at b (K×N, or N×K). */
+  multiply(a: number, b: number, c: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
+  readonly threads: number;
+  dispose(): void;
+}
+
+/** A small module using f32x4.relaxed_madd: whether this engine runs relaxed SIMD. */
+const RELAXED_SIMD_PROBE = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2,
+  253, 133, 2, 11,
+]);
+
+export function hasRelaxedSimd(): boolean {
+  return typeof WebAssembly === 'object' && WebAssembly.validate(RELAXED_SIMD_PROBE);
+}
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(text);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Control block, in 32-bit words: job number (−1: exit), last job done, failure flag, 12 arguments. */
+const JOB = 0;
+const DONE = 1;
+const FAILED = 2;
+const ARGS = 3;
+const CONTROL_WORDS = 16;
+
+/**
+ * A GEMM worker's whole program. It runs as a classic script in a worker, so it must stand alone:
+ * no imports, no closure, nothing a bundler would rewrite into a reference to another module.
+ */
+function gemmWorkerLoop(init: GemmWorkerInit, ready: () => void): void {
+  const exports = new WebAssembly.Instance(new WebAssembly.Module(init.bytes), { env: { memory: init.memory } }).exports;
+  const gemm = exports.gemm as (...args: number[]) => void;
+  const words = new Int32Array(init.memory.buffer, init.control, 16);
+  ready();
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(words, 0, seen);
+    const job = Atomics.load(words, 0);
+    if (job < 0) return;
+    if (job === seen) continue;
+    seen = job;
+    try {
+      gemm(words[3], words[4], words[5], words[6], words[7], words[8], words[9], words[10], words[11], words[12], words[13], words[14]);
+    } catch {
+      Atomics.store(words, 2, 1);
+    }
+    Atomics.store(words, 1, job);
+    Atomics.notify(words, 1);
+  }
+}
+
+/** The worker script for a host, which delivers the init message its own way. */
+export function workerSource(host: 'node' | 'browser'): string {
+  const loop = `(${gemmWorkerLoop.toString()})`;
+  return host === 'node'
+    ? `const { parentPort } = require('node:worker_threads');\nparentPort.once('message', (init) => ${loop}(init, () => parentPort.postMessage('ready')));\n`
+    : `self.onmessage = (event) => ${loop}(event.data, () => self.postMessage('ready'));\n`;
+}
+
+/** A worker that has not instantiated the module by then never will (a broken script, a blocked Worker). */
+const WORKER_START_TIMEOUT_MS = 20_000;
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the GEMM workers did not start within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Below this many multiply-adds a GEMM runs on the calling thread: waking workers costs more. */
+const THREADED_MIN_MACS = 1 << 20;
+
+interface ThreadSlot {
+  worker: GemmWorker | null;
+  control: Int32Array | null;
+  scratchA: number;
+  scratchB: number;
+  scratchBBytes: number;
+}
+
+/**
+ * Instantiates the GEMM on `memory` (tfjs's heap). `threads` > 1 needs a shared memory and
+ * `spawn`. Returns null where this engine lacks relaxed SIMD (the caller keeps XNNPACK).
+ */
+export async function createWasmGemm(options: {
+  memory: WebAssembly.Memory;
+  allocator: HeapAllocator;
+  threads: number;
+  spawn?: SpawnGemmWorker;
+}): Promise<WasmGemm | null> {
+  if (!hasRelaxedSimd()) return null;
+  const shared = typeof SharedArrayBuffer !== 'undefined' && options.memory.buffer instanceof SharedArrayBuffer;
+  const threads = shared && options.spawn ? Math.max(1, Math.floor(options.threads)) : 1;
+  const bytes = decodeBase64(shared ? GEMM_SHARED_BASE64 : GEMM_UNSHARED_BASE64);
+  const module = await WebAssembly.compile(bytes);
+  const instance = await WebAssembly.instantiate(module, { env: { memory: options.memory } });
+  const gemm = instance.exports.gemm as (...args: number[]) => void;
+  const { allocator } = options;
+
+  const slots: ThreadSlot[] = [];
+  const dispose = () => {
+    for (const slot of slots) {
+      if (slot.control) {
+        Atomics.store(slot.control, JOB, -1);
+        Atomics.notify(slot.control, JOB);
+      }
+      slot.worker?.terminate();
+      if (slot.scratchB) allocator.free(slot.scratchB);
+      if (slot.scratchA) allocator.free(slot.scratchA);
+    }
+    slots.length = 0;
+  };
+  try {
+    for (let t = 0; t < threads; t++) {
+      const slot: ThreadSlot = { worker: null, control: null, scratchA: allocator.malloc(PACKED_A_BYTES), scratchB: 0, scratchBBytes: 0 };
+      slots.push(slot);
+      if (t === 0) continue;
+      const control = allocator.malloc(CONTROL_WORDS * 4);
+      slot.control = new Int32Array(options.memory.buffer, control, CONTROL_WORDS);
+      slot.control.fill(0);
+      slot.worker = options.spawn!({ memory: options.memory, bytes, control });
+    }
+    await withTimeout(Promise.all(slots.map((slot) => slot.worker?.ready)), WORKER_START_TIMEOUT_MS);
+  } catch (error) {
+    dispose();
+    throw error;
+  }
+
+  const waitFor = threads > 1 ? blockingWait() : () => {};
+  let job = 0;
+  return {
+    threads,
+    dispose,
+    multiply(a, b, c, m, k, n, transA, transB) {
+      if (n % GEMM_NR !== 0) throw new RangeError(`wasm GEMM: N must be a multiple of ${GEMM_NR}, got ${n}`);
+      if (m === 0 || n === 0 || k === 0) throw new RangeError(`wasm GEMM: empty product ${m}×${k}×${n}`);
+      const panels = n / GEMM_NR;
+      const used = m * k * n >= THREADED_MIN_MACS ? Math.min(threads, panels) : 1;
+      const range = (t: number) => [Math.floor((panels * t) / used) * GEMM_NR, Math.floor((panels * (t + 1)) / used) * GEMM_NR];
+      for (let t = 0; t < used; t++) {
+        const [j0, j1] = range(t);
+        const slot = slots[t];
+        const need = packedBBytes(j1 - j0);
+        if (slot.scratchBBytes < need) {
+          if (slot.scratchB) allocator.free(slot.scratchB);
+          slot.scratchB = allocator.malloc(need);
+          slot.scratchBBytes = need;
+        }
+      }
+      const args = (t: number) => {
+        const [j0, j1] = range(t);
+        return [a, b, c, m, k, n, transA ? 1 : 0, transB ? 1 : 0, j0, j1, slots[t].scratchA, slots[t].scratchB];
+      };
+      job++;
+      for (let t = 1; t < used; t++) {
+        const control = slots[t].control!;
+        control.set(args(t), ARGS);
+        Atomics.store(control, JOB, job);
+        Atomics.notify(control, JOB);
+      }
+      let failure: unknown = null;
+      try {
+        gemm(...args(0));
+      } catch (error) {
+        failure = error;
+      }
+      for (let t = 1; t < used; t++) {
+        const control = slots[t].control!;
+        waitFor(control, DONE, job);
+        if (Atomics.exchange(control, FAILED, 0) !== 0) failure ??= new Error('wasm GEMM: a worker thread failed');
+      }
+      if (failure) throw failure;
+    },
+  };
+}
+
+/**
+ * Blocks until control[index] === value. Atomics.wait where the thread may block (Node, workers);
+ * a browser page's main thread may not, and spins instead (the bench page runs there).
+ */
+function blockingWait(): (control: Int32Array, index: number, value: number) => void {
+  let canBlock = true;
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+  } catch {
+    canBlock = false;
+  }
+  return (control, index, value) => {
+    for (;;) {
+      const now = Atomics.load(control, index);
+      if (now === value) return;
+      if (canBlock) Atomics.wait(control, index, now);
+    }
+  };
+}
