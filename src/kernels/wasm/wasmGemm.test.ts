@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableRelaxedSimd, spawnNodeGemmWorker } from '../../cli/gemmWorkers.ts';
 import { gemmBinarySource } from './buildGemm.ts';
 import { GEMM_SHARED_BASE64, GEMM_UNSHARED_BASE64 } from './gemmBinary.ts';
-import { GEMM_KC, GEMM_MC } from './gemmWat.ts';
+import { GEMM_KC, GEMM_KS, GEMM_MC } from './gemmWat.ts';
 import { createWasmGemm, type HeapAllocator, type WasmGemm } from './wasmGemm.ts';
 
 /**
@@ -119,7 +119,7 @@ describe('wasm GEMM (relaxed SIMD)', () => {
     });
 
     // Tile and block edges: M of 1, 3 and 5 rows (4-row tiles), past MC; K of 1, one short of and
-    // one past KC, several blocks; N of one panel and an odd number of panels.
+    // one past KC, several blocks, past a KS super-block; N of one panel and an odd number of panels.
     const shapes: [number, number, number][] = [
       [1, 1, 8],
       [3, 5, 16],
@@ -127,6 +127,7 @@ describe('wasm GEMM (relaxed SIMD)', () => {
       [GEMM_MC + 3, GEMM_KC + 1, 8],
       [2 * GEMM_MC + 1, 2 * GEMM_KC + 17, 40],
       [17, 3 * GEMM_KC, 64],
+      [9, GEMM_KS + GEMM_KC + 3, 16],
     ];
     for (const [transA, transB] of TRANSPOSES) {
       it(`matches a float64 reference (transposeA ${transA}, transposeB ${transB})`, () => {
@@ -168,22 +169,29 @@ describe('wasm GEMM (relaxed SIMD)', () => {
     it('gives the same bits on 1, 2 and 3 threads, and matches the reference', async () => {
       const [one, two, three] = [await make(1), await make(2), await make(3)];
       expect([one.threads, two.threads, three.threads]).toEqual([1, 2, 3]);
-      for (const [transA, transB] of TRANSPOSES) {
-        // 72 panels of 8 columns: split 36/36 and 24/24/24; big enough to be worth threads.
-        const [m, k, n] = [GEMM_MC + 9, GEMM_KC + 40, 576];
-        const single = run(one, heap, m, k, n, transA, transB, 3);
-        expectClose(single.got, reference(single.a, single.b, m, k, n, transA, transB), k);
-        expect(run(two, heap, m, k, n, transA, transB, 3).got).toEqual(single.got);
-        expect(run(three, heap, m, k, n, transA, transB, 3).got).toEqual(single.got);
+      // Wide C: 72 panels of 8 columns, split 36/36 and 24/24/24. Tall C: 76 tiles of 4 rows
+      // (the last one short), split by rows. Both big enough to be worth threads.
+      const shapes = [
+        [GEMM_MC + 9, GEMM_KC + 40, 576],
+        [301, GEMM_KC + 40, 64],
+      ];
+      for (const [m, k, n] of shapes) {
+        for (const [transA, transB] of TRANSPOSES) {
+          const single = run(one, heap, m, k, n, transA, transB, 3);
+          expectClose(single.got, reference(single.a, single.b, m, k, n, transA, transB), k);
+          expect(run(two, heap, m, k, n, transA, transB, 3).got).toEqual(single.got);
+          expect(run(three, heap, m, k, n, transA, transB, 3).got).toEqual(single.got);
+        }
       }
     });
 
     it('reports a worker that traps as an error on the calling thread', async () => {
       const two = await make(2);
+      run(two, heap, 64, 512, 512, false, true, 8); // its scratch allocated: the memory's end stays put
       // Only the worker's half of B (columns 256…511 of a transposed B) lies past the memory's end.
-      const end = heap.memory.buffer.byteLength;
-      const b = end - 256 * 512 * 4;
-      expect(() => two.multiply(1024, b, 1024, 64, 512, 512, false, true)).toThrow(/worker thread failed/);
+      const [a, c] = [heap.allocator.malloc(64 * 512 * 4), heap.allocator.malloc(64 * 512 * 4)];
+      const b = heap.memory.buffer.byteLength - 256 * 512 * 4;
+      expect(() => two.multiply(a, b, c, 64, 512, 512, false, true)).toThrow(/worker thread failed/);
       // And it still runs the next product.
       const ok = run(two, heap, 64, 512, 512, false, false, 9);
       expectClose(ok.got, reference(ok.a, ok.b, 64, 512, 512, false, false), 512);

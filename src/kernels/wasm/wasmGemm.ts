@@ -1,13 +1,13 @@
-import { GEMM_NR, PACKED_A_BYTES, packedBBytes } from './gemmWat.ts';
+import { GEMM_MR, GEMM_NR, PACKED_A_BYTES, packedBBytes } from './gemmWat.ts';
 import { GEMM_SHARED_BASE64, GEMM_UNSHARED_BASE64 } from './gemmBinary.ts';
 
 /**
  * Runs gemmWat.ts's GEMM on tfjs-backend-wasm's own heap, on one thread or several. With the
  * threaded build's shared memory, threads − 1 extra workers each instantiate the same module on
- * that memory and take a contiguous range of C's 8-column panels; the calling thread takes the
- * first. A job is handed over through a control block in the heap (Atomics), not postMessage,
- * so a worker starts within microseconds and the caller blocks until all are done. Panels
- * split C's columns, never a sum, so results are bit-identical for any thread count.
+ * that memory and take a contiguous block of C's rows (or of its 8-column panels); the calling
+ * thread takes the first. A job is handed over through a control block in the heap (Atomics),
+ * not postMessage, so a worker starts within microseconds and the caller blocks until all are
+ * done. Threads split C, never a sum, so results are bit-identical for any thread count.
  */
 
 /** What a host (Node's worker_threads, a browser Worker) gives each GEMM worker. */
@@ -55,12 +55,12 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** Control block, in 32-bit words: job number (−1: exit), last job done, failure flag, 12 arguments. */
+/** Control block, in 32-bit words: job number (−1: exit), last job done, failure flag, 14 arguments. */
 const JOB = 0;
 const DONE = 1;
 const FAILED = 2;
 const ARGS = 3;
-const CONTROL_WORDS = 16;
+const CONTROL_WORDS = 20;
 
 /**
  * A GEMM worker's whole program. It runs as a classic script in a worker, so it must stand alone:
@@ -69,7 +69,7 @@ const CONTROL_WORDS = 16;
 function gemmWorkerLoop(init: GemmWorkerInit, ready: () => void): void {
   const exports = new WebAssembly.Instance(new WebAssembly.Module(init.bytes), { env: { memory: init.memory } }).exports;
   const gemm = exports.gemm as (...args: number[]) => void;
-  const words = new Int32Array(init.memory.buffer, init.control, 16);
+  const words = new Int32Array(init.memory.buffer, init.control, 20);
   ready();
   let seen = 0;
   for (;;) {
@@ -79,7 +79,7 @@ function gemmWorkerLoop(init: GemmWorkerInit, ready: () => void): void {
     if (job === seen) continue;
     seen = job;
     try {
-      gemm(words[3], words[4], words[5], words[6], words[7], words[8], words[9], words[10], words[11], words[12], words[13], words[14]);
+      gemm(...words.subarray(3, 17));
     } catch {
       Atomics.store(words, 2, 1);
     }
@@ -112,7 +112,9 @@ const THREADED_MIN_MACS = 1 << 20;
 
 interface ThreadSlot {
   worker: GemmWorker | null;
+  /** The worker's control block (null on the calling thread) and its heap address. */
   control: Int32Array | null;
+  controlAt: number;
   scratchA: number;
   scratchB: number;
   scratchBBytes: number;
@@ -145,6 +147,7 @@ export async function createWasmGemm(options: {
         Atomics.notify(slot.control, JOB);
       }
       slot.worker?.terminate();
+      if (slot.controlAt) allocator.free(slot.controlAt);
       if (slot.scratchB) allocator.free(slot.scratchB);
       if (slot.scratchA) allocator.free(slot.scratchA);
     }
@@ -152,13 +155,13 @@ export async function createWasmGemm(options: {
   };
   try {
     for (let t = 0; t < threads; t++) {
-      const slot: ThreadSlot = { worker: null, control: null, scratchA: allocator.malloc(PACKED_A_BYTES), scratchB: 0, scratchBBytes: 0 };
+      const slot: ThreadSlot = { worker: null, control: null, controlAt: 0, scratchA: allocator.malloc(PACKED_A_BYTES), scratchB: 0, scratchBBytes: 0 };
       slots.push(slot);
       if (t === 0) continue;
-      const control = allocator.malloc(CONTROL_WORDS * 4);
-      slot.control = new Int32Array(options.memory.buffer, control, CONTROL_WORDS);
+      slot.controlAt = allocator.malloc(CONTROL_WORDS * 4);
+      slot.control = new Int32Array(options.memory.buffer, slot.controlAt, CONTROL_WORDS);
       slot.control.fill(0);
-      slot.worker = options.spawn!({ memory: options.memory, bytes, control });
+      slot.worker = options.spawn!({ memory: options.memory, bytes, control: slot.controlAt });
     }
     await withTimeout(Promise.all(slots.map((slot) => slot.worker?.ready)), WORKER_START_TIMEOUT_MS);
   } catch (error) {
@@ -174,11 +177,18 @@ export async function createWasmGemm(options: {
     multiply(a, b, c, m, k, n, transA, transB) {
       if (n % GEMM_NR !== 0) throw new RangeError(`wasm GEMM: N must be a multiple of ${GEMM_NR}, got ${n}`);
       if (m === 0 || n === 0 || k === 0) throw new RangeError(`wasm GEMM: empty product ${m}×${k}×${n}`);
-      const panels = n / GEMM_NR;
-      const used = m * k * n >= THREADED_MIN_MACS ? Math.min(threads, panels) : 1;
-      const range = (t: number) => [Math.floor((panels * t) / used) * GEMM_NR, Math.floor((panels * (t + 1)) / used) * GEMM_NR];
+      // Each thread packs all of the operand it does not split: split the rows of C when A is the
+      // larger one to pack (M > N: scoring, forward passes), else its 8-column panels.
+      const byRows = m > n;
+      const units = byRows ? Math.ceil(m / GEMM_MR) : n / GEMM_NR;
+      const used = m * k * n >= THREADED_MIN_MACS ? Math.min(threads, units) : 1;
+      const cut = (t: number, size: number, end: number) => Math.min(end, Math.floor((units * t) / used) * size);
+      const range = (t: number) =>
+        byRows
+          ? [cut(t, GEMM_MR, m), cut(t + 1, GEMM_MR, m), 0, n]
+          : [0, m, cut(t, GEMM_NR, n), cut(t + 1, GEMM_NR, n)];
       for (let t = 0; t < used; t++) {
-        const [j0, j1] = range(t);
+        const [, , j0, j1] = range(t);
         const slot = slots[t];
         const need = packedBBytes(j1 - j0);
         if (slot.scratchBBytes < need) {
@@ -187,10 +197,7 @@ export async function createWasmGemm(options: {
           slot.scratchBBytes = need;
         }
       }
-      const args = (t: number) => {
-        const [j0, j1] = range(t);
-        return [a, b, c, m, k, n, transA ? 1 : 0, transB ? 1 : 0, j0, j1, slots[t].scratchA, slots[t].scratchB];
-      };
+      const args = (t: number) => [a, b, c, m, k, n, transA ? 1 : 0, transB ? 1 : 0, ...range(t), slots[t].scratchA, slots[t].scratchB];
       job++;
       for (let t = 1; t < used; t++) {
         const control = slots[t].control!;
