@@ -35,6 +35,11 @@ export interface WorkOverride {
   scoreRows?: number;
 }
 
+/** What to train besides the raw workloads: `--pairs-per-prompt N` (benchWorkloads.ts, TrainingWorkload). */
+export interface PlanOptions {
+  pairsPerPrompt?: number;
+}
+
 export interface BackendPlan {
   jobs: BenchJob[];
   skipped: { backend: BrowserBackend; why: string }[];
@@ -48,7 +53,12 @@ function adapterLabel(activation: Extract<Activation, { ok: true }>): string {
   return [a.vendor, a.architecture, a.description].filter(Boolean).join(' / ') || 'unknown adapter';
 }
 
-export function planBackend(activation: Extract<Activation, { ok: true }>, batches: readonly number[], override: WorkOverride = {}): BackendPlan {
+export function planBackend(
+  activation: Extract<Activation, { ok: true }>,
+  batches: readonly number[],
+  override: WorkOverride = {},
+  options: PlanOptions = {},
+): BackendPlan {
   const { backend } = activation;
   const software = activation.adapter?.software === true;
   const base = workFor(backend, software);
@@ -64,6 +74,9 @@ export function planBackend(activation: Extract<Activation, { ok: true }>, batch
         continue;
       }
       jobs.push({ kind: 'train', workload: { objective, batch, steps } });
+      if (options.pairsPerPrompt !== undefined) {
+        jobs.push({ kind: 'train', workload: { objective, batch, steps, pairsPerPrompt: options.pairsPerPrompt } });
+      }
     }
   }
   jobs.push({ kind: 'score', workload: { rows: scoreRows, chunkRows: Math.min(scoreRows, base.chunkRows) } });

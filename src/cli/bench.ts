@@ -154,11 +154,17 @@ export async function runBench(args: string[]): Promise<number> {
   const browserBackends = targets.filter((t) => t.startsWith('chromium:')).map((t) => t.slice('chromium:'.length) as BrowserBackend);
   if (browserBackends.length > 0) {
     const browserModule = await import('./benchBrowser.ts').catch((error: unknown) => error as Error);
-    if (pairsPerPrompt !== undefined) skip('chromium', '--pairs-per-prompt workloads run in Node and PyTorch only');
     if (browserModule instanceof Error) {
       for (const b of browserBackends) skip(`chromium:${b}`, `the browser bench could not load (${browserModule.message})`);
     } else {
-      const browser = await browserModule.benchInBrowser({ backends: browserBackends, runs, batches, includeSoftware: explicit, onMeasurement: (m) => process.stdout.write(`${formatMeasurement(m)}\n`) });
+      const browser = await browserModule.benchInBrowser({
+        backends: browserBackends,
+        runs,
+        batches,
+        pairsPerPrompt,
+        includeSoftware: explicit,
+        onMeasurement: (m) => process.stdout.write(`${formatMeasurement(m)}\n`),
+      });
       report.results.push(...browser.measurements);
       for (const s of browser.skipped) skip(`chromium:${s.backend}`, s.why);
     }

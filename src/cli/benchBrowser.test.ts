@@ -109,6 +109,17 @@ describe('browser bench sizing', () => {
     ]);
   });
 
+  it('adds the shared-responses workloads after each raw one when asked (--pairs-per-prompt)', () => {
+    const plan = planBackend(active('wasm'), [512], {}, { pairsPerPrompt: 10 });
+    expect(plan.jobs.map((j) => j.workload)).toEqual([
+      { objective: 'bt-mlp', batch: 512, steps: 4 },
+      { objective: 'bt-mlp', batch: 512, steps: 4, pairsPerPrompt: 10 },
+      { objective: 'clf-mlp', batch: 512, steps: 4 },
+      { objective: 'clf-mlp', batch: 512, steps: 4, pairsPerPrompt: 10 },
+      { rows: 16_384, chunkRows: 8192 },
+    ]);
+  });
+
   it('skips batches over 512 on webgl and on a software adapter, and says why', () => {
     for (const activation of [active('webgl'), active('webgpu', swiftshader)]) {
       const plan = planBackend(activation, [512, 10240]);

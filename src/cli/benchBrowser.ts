@@ -30,6 +30,8 @@ export interface BrowserBenchOptions {
   log?: (line: string) => void;
   /** Replaces the per-backend sizing (tests use tiny work). */
   work?: WorkOverride;
+  /** Also train on prompts holding this many pairs of shared responses (`--pairs-per-prompt`). */
+  pairsPerPrompt?: number;
   /** Defaults to $CHROMIUM_PATH, then /usr/bin/chromium. */
   executablePath?: string;
   /**
@@ -147,7 +149,7 @@ export async function benchInBrowser(options: BrowserBenchOptions): Promise<Brow
           result.skipped.push({ backend, why: `only a software renderer here (${activationSummary(activation)}): name chromium:${backend} in --backends to time it anyway` });
           continue;
         }
-        const plan = planBackend(activation, batches, options.work);
+        const plan = planBackend(activation, batches, options.work, { pairsPerPrompt: options.pairsPerPrompt });
         result.skipped.push(...plan.skipped);
         // One evaluate per job, so each measurement is reported as soon as it exists.
         for (const job of plan.jobs) {

@@ -88,15 +88,14 @@ export function gemmMatMul({ inputs, backend, attrs }: MatMulArgs): tf.TensorInf
   const plan = planProduct(a, b, attrs.transposeA, attrs.transposeB);
   if (!plan) return null;
   const out = backend.makeOutput(plan.shape, 'float32');
-  gemm.multiply(
-    backend.getMemoryOffset(a.dataId),
-    backend.getMemoryOffset(b.dataId),
-    backend.getMemoryOffset(out.dataId),
-    plan.m,
-    plan.k,
-    plan.n,
-    attrs.transposeA,
-    attrs.transposeB,
-  );
+  const [pa, pb, pc] = [a, b, out].map((t) => backend.getMemoryOffset(t.dataId));
+  try {
+    gemm.multiply(pa, pb, pc, plan.m, plan.k, plan.n, attrs.transposeA, attrs.transposeB);
+  } catch (error) {
+    backend.disposeData(out.dataId);
+    // A GEMM whose worker died has stopped its threads: XNNPACK takes the next products.
+    if (!gemm.usable) attached.delete(backend);
+    throw error;
+  }
   return out;
 }

@@ -1,9 +1,10 @@
+import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableRelaxedSimd, spawnNodeGemmWorker } from '../../cli/gemmWorkers.ts';
 import { gemmBinarySource } from './buildGemm.ts';
 import { GEMM_SHARED_BASE64, GEMM_UNSHARED_BASE64 } from './gemmBinary.ts';
-import { GEMM_KC, GEMM_KS, GEMM_MC } from './gemmWat.ts';
-import { createWasmGemm, type HeapAllocator, type WasmGemm } from './wasmGemm.ts';
+import { GEMM_KC, GEMM_MC } from './gemmWat.ts';
+import { createWasmGemm, type HeapAllocator, type SpawnGemmWorker, type WasmGemm } from './wasmGemm.ts';
 
 /**
  * The relaxed-SIMD GEMM on a memory of its own (no tfjs): against a float64 reference on every
@@ -119,7 +120,7 @@ describe('wasm GEMM (relaxed SIMD)', () => {
     });
 
     // Tile and block edges: M of 1, 3 and 5 rows (4-row tiles), past MC; K of 1, one short of and
-    // one past KC, several blocks, past a KS super-block; N of one panel and an odd number of panels.
+    // one past KC, several blocks, ten blocks; N of one panel and an odd number of panels.
     const shapes: [number, number, number][] = [
       [1, 1, 8],
       [3, 5, 16],
@@ -127,7 +128,7 @@ describe('wasm GEMM (relaxed SIMD)', () => {
       [GEMM_MC + 3, GEMM_KC + 1, 8],
       [2 * GEMM_MC + 1, 2 * GEMM_KC + 17, 40],
       [17, 3 * GEMM_KC, 64],
-      [9, GEMM_KS + GEMM_KC + 3, 16],
+      [9, 9 * GEMM_KC + 3, 16],
     ];
     for (const [transA, transB] of TRANSPOSES) {
       it(`matches a float64 reference (transposeA ${transA}, transposeB ${transB})`, () => {
@@ -183,6 +184,18 @@ describe('wasm GEMM (relaxed SIMD)', () => {
           expect(run(three, heap, m, k, n, transA, transB, 3).got).toEqual(single.got);
         }
       }
+    });
+
+    it('stops, with an error, when a worker dies instead of waiting for it forever', async () => {
+      // A stand-in for a worker that dies after it started: it says it is ready, then exits.
+      const dying: SpawnGemmWorker = () => {
+        const worker = new Worker(`require('node:worker_threads').parentPort.postMessage('ready')`, { eval: true });
+        return { ready: new Promise((resolve) => worker.once('message', () => resolve())), terminate: () => void worker.terminate() };
+      };
+      const gemm = (await createWasmGemm({ memory: heap.memory, allocator: heap.allocator, threads: 2, spawn: dying, minDeadlineMs: 300 }))!;
+      expect(() => run(gemm, heap, 64, 512, 512, false, false)).toThrow(/did not finish a 64×512×512 product in time/);
+      expect(gemm.usable).toBe(false);
+      expect(() => run(gemm, heap, 64, 512, 512, false, false)).toThrow(/used after it was disposed/);
     });
 
     it('reports a worker that traps as an error on the calling thread', async () => {

@@ -35,6 +35,8 @@ export interface WasmGemm {
   /** C (M×N, at byte offset c) = op(A)·op(B), A at a (M×K, or K×M if transA), B at b (K×N, or N×K). */
   multiply(a: number, b: number, c: number, m: number, k: number, n: number, transA: boolean, transB: boolean): void;
   readonly threads: number;
+  /** False once disposed (also after a worker failed to answer in time). */
+  readonly usable: boolean;
   dispose(): void;
 }
 
@@ -107,6 +109,13 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
+/**
+ * When the caller gives up on a worker: after 60 s, or longer for a product so big that it might
+ * run at under 0.2 GFLOP/s (100 multiply-adds per µs). Only a dead worker gets there.
+ */
+const MIN_DEADLINE_MS = 60_000;
+const MIN_MACS_PER_MS = 1e5;
+
 /** Below this many multiply-adds a GEMM runs on the calling thread: waking workers costs more. */
 const THREADED_MIN_MACS = 1 << 20;
 
@@ -129,6 +138,8 @@ export async function createWasmGemm(options: {
   allocator: HeapAllocator;
   threads: number;
   spawn?: SpawnGemmWorker;
+  /** The least time a product may take before its workers count as dead (default 60 s; tests shorten it). */
+  minDeadlineMs?: number;
 }): Promise<WasmGemm | null> {
   if (!hasRelaxedSimd()) return null;
   const shared = typeof SharedArrayBuffer !== 'undefined' && options.memory.buffer instanceof SharedArrayBuffer;
@@ -140,7 +151,9 @@ export async function createWasmGemm(options: {
   const { allocator } = options;
 
   const slots: ThreadSlot[] = [];
+  let disposed = false;
   const dispose = () => {
+    disposed = true;
     for (const slot of slots) {
       if (slot.control) {
         Atomics.store(slot.control, JOB, -1);
@@ -169,12 +182,17 @@ export async function createWasmGemm(options: {
     throw error;
   }
 
-  const waitFor = threads > 1 ? blockingWait() : () => {};
+  const waitFor = threads > 1 ? blockingWait() : () => true;
+  const minDeadlineMs = options.minDeadlineMs ?? MIN_DEADLINE_MS;
   let job = 0;
   return {
     threads,
     dispose,
+    get usable() {
+      return !disposed;
+    },
     multiply(a, b, c, m, k, n, transA, transB) {
+      if (disposed) throw new Error('wasm GEMM: used after it was disposed');
       if (n % GEMM_NR !== 0) throw new RangeError(`wasm GEMM: N must be a multiple of ${GEMM_NR}, got ${n}`);
       if (m === 0 || n === 0 || k === 0) throw new RangeError(`wasm GEMM: empty product ${m}×${k}×${n}`);
       // Each thread packs all of the operand it does not split: split the rows of C when A is the
@@ -211,9 +229,14 @@ export async function createWasmGemm(options: {
       } catch (error) {
         failure = error;
       }
+      const deadline = Date.now() + Math.max(minDeadlineMs, (m * k * n) / MIN_MACS_PER_MS);
       for (let t = 1; t < used; t++) {
         const control = slots[t].control!;
-        waitFor(control, DONE, job);
+        if (!waitFor(control, DONE, job, deadline)) {
+          // A worker that died (or hangs) would block every later product: stop them all.
+          dispose();
+          throw new Error(`wasm GEMM: a worker thread did not finish a ${m}×${k}×${n} product in time; its threads were stopped`);
+        }
         if (Atomics.exchange(control, FAILED, 0) !== 0) failure ??= new Error('wasm GEMM: a worker thread failed');
       }
       if (failure) throw failure;
@@ -222,21 +245,24 @@ export async function createWasmGemm(options: {
 }
 
 /**
- * Blocks until control[index] === value. Atomics.wait where the thread may block (Node, workers);
- * a browser page's main thread may not, and spins instead (the bench page runs there).
+ * Blocks until control[index] === value (true), or until the time `deadline` (false).
+ * Atomics.wait where the thread may block (Node, workers); a browser page's main thread may not,
+ * and spins instead (the bench page runs there).
  */
-function blockingWait(): (control: Int32Array, index: number, value: number) => void {
+function blockingWait(): (control: Int32Array, index: number, value: number, deadline: number) => boolean {
   let canBlock = true;
   try {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
   } catch {
     canBlock = false;
   }
-  return (control, index, value) => {
+  return (control, index, value, deadline) => {
     for (;;) {
       const now = Atomics.load(control, index);
-      if (now === value) return;
-      if (canBlock) Atomics.wait(control, index, now);
+      if (now === value) return true;
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      if (canBlock) Atomics.wait(control, index, now, left);
     }
   };
 }
