@@ -126,7 +126,8 @@ const PACK_B = `
 const PACK_A = `
 (func $packA (param $a i32) (param $M i32) (param $K i32) (param $transA i32) (param $i0 i32) (param $mm i32)
              (param $k0 i32) (param $kk i32) (param $ap i32)
-  (local $i i32) (local $iend i32) (local $r i32) (local $k i32) (local $src i32) (local $dst i32)
+  (local $i i32) (local $iend i32) (local $r i32) (local $k i32) (local $src i32) (local $dst i32) (local $step i32)
+  (local.set $step (select (i32.shl ${get('M')} (i32.const 2)) (i32.const 4) ${get('transA')}))
   (local.set $i ${get('i0')})
   (local.set $iend (i32.add ${get('i0')} ${get('mm')}))
   (loop $tiles
@@ -138,7 +139,7 @@ const PACK_A = `
         (local.set $k (i32.const 0))
         (loop $ks
           (v128.store ${get('dst')} (v128.load ${get('src')}))
-          (local.set $src (i32.add ${get('src')} (i32.shl ${get('M')} (i32.const 2))))
+          (local.set $src (i32.add ${get('src')} ${get('step')}))
           (local.set $dst (i32.add ${get('dst')} (i32.const 16)))
           (local.set $k (i32.add ${get('k')} (i32.const 1)))
           (br_if $ks (i32.lt_u ${get('k')} ${get('kk')}))))
@@ -148,25 +149,18 @@ const PACK_A = `
           (local.set $dst (i32.add ${get('ap')} (i32.shl ${get('r')} (i32.const 2))))
           (if (i32.lt_u (i32.add ${get('i')} ${get('r')}) ${get('iend')})
             (then
-              (if ${get('transA')}
-                (then
-                  (local.set $src (i32.add ${get('a')} (i32.shl (i32.add (i32.mul ${get('k0')} ${get('M')}) (i32.add ${get('i')} ${get('r')})) (i32.const 2))))
-                  (local.set $k (i32.const 0))
-                  (loop $ks
-                    (f32.store ${get('dst')} (f32.load ${get('src')}))
-                    (local.set $src (i32.add ${get('src')} (i32.shl ${get('M')} (i32.const 2))))
-                    (local.set $dst (i32.add ${get('dst')} (i32.const 16)))
-                    (local.set $k (i32.add ${get('k')} (i32.const 1)))
-                    (br_if $ks (i32.lt_u ${get('k')} ${get('kk')}))))
-                (else
-                  (local.set $src (i32.add ${get('a')} (i32.shl (i32.add (i32.mul (i32.add ${get('i')} ${get('r')}) ${get('K')}) ${get('k0')}) (i32.const 2))))
-                  (local.set $k (i32.const 0))
-                  (loop $ks
-                    (f32.store ${get('dst')} (f32.load ${get('src')}))
-                    (local.set $src (i32.add ${get('src')} (i32.const 4)))
-                    (local.set $dst (i32.add ${get('dst')} (i32.const 16)))
-                    (local.set $k (i32.add ${get('k')} (i32.const 1)))
-                    (br_if $ks (i32.lt_u ${get('k')} ${get('kk')}))))))
+              ;; op(A)[i+r][k0…]: along a row of A, or down a column of A when transposed.
+              (local.set $src (select
+                (i32.add ${get('a')} (i32.shl (i32.add (i32.mul ${get('k0')} ${get('M')}) (i32.add ${get('i')} ${get('r')})) (i32.const 2)))
+                (i32.add ${get('a')} (i32.shl (i32.add (i32.mul (i32.add ${get('i')} ${get('r')}) ${get('K')}) ${get('k0')}) (i32.const 2)))
+                ${get('transA')}))
+              (local.set $k (i32.const 0))
+              (loop $ks
+                (f32.store ${get('dst')} (f32.load ${get('src')}))
+                (local.set $src (i32.add ${get('src')} ${get('step')}))
+                (local.set $dst (i32.add ${get('dst')} (i32.const 16)))
+                (local.set $k (i32.add ${get('k')} (i32.const 1)))
+                (br_if $ks (i32.lt_u ${get('k')} ${get('kk')}))))
             (else
               (local.set $k (i32.const 0))
               (loop $ks
