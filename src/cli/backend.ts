@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { isSoftwareRenderer } from '../core/softwareRenderer.ts';
 import { getThreadsCount, type BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { availableParallelism } from 'node:os';
+import { withTimeout } from '../core/cancel.ts';
 import type { BackendInfo, WasmGemmChoice } from '../core/result.ts';
 import { attachWasmGemm, detachWasmGemm } from '../kernels/wasm/gemmKernel.ts';
 import { enableRelaxedSimd, spawnNodeGemmWorker } from './gemmWorkers.ts';
@@ -108,14 +109,6 @@ export function wasmGemmFromEnv(env: NodeJS.ProcessEnv = process.env): WasmGemmC
 async function setBackendOrThrow(name: string): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`tfjs backend "${name}" failed to initialise`);
   await tf.ready();
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${message} within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 export interface NodeAdapter {

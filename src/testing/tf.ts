@@ -12,7 +12,11 @@ export async function activateWasmBackend(): Promise<void> {
   installWasmKernels();
   await tf.setBackend('wasm');
   await tf.ready();
-  if (enableRelaxedSimd()) await attachWasmGemm(tf.backend() as BackendWasm, { threads: 1 });
+  await attachTestGemm(tf.backend() as BackendWasm);
+}
+
+async function attachTestGemm(backend: BackendWasm): Promise<void> {
+  if (enableRelaxedSimd()) await attachWasmGemm(backend, { threads: 1 });
 }
 
 /** Runs `fn` with XNNPACK multiplying the matrices (the GEMM detached), then attaches the GEMM again. */
@@ -22,6 +26,6 @@ export async function withXnnpackGemm<T>(fn: () => T): Promise<T> {
   try {
     return fn();
   } finally {
-    if (enableRelaxedSimd()) await attachWasmGemm(backend, { threads: 1 });
+    await attachTestGemm(backend);
   }
 }

@@ -1,8 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activateWasmBackend } from '../../testing/tf.ts';
-import { attachWasmGemm, detachWasmGemm } from './gemmKernel.ts';
+import { activateWasmBackend, withXnnpackGemm } from '../../testing/tf.ts';
+import { attachWasmGemm } from './gemmKernel.ts';
 
 /**
  * tfjs's matMul on the wasm backend with our GEMM attached (as the engine tests run it), against
@@ -13,16 +13,8 @@ import { attachWasmGemm, detachWasmGemm } from './gemmKernel.ts';
 const backend = () => tf.backend() as BackendWasm;
 
 /** The product on the stock kernel: the GEMM detached for the call, then attached again. */
-async function stockResult(compute: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
-  detachWasmGemm(backend());
-  try {
-    const t = compute();
-    const out = { shape: t.shape, values: t.dataSync() as Float32Array };
-    t.dispose();
-    return out;
-  } finally {
-    await attachWasmGemm(backend(), { threads: 1 });
-  }
+function stockResult(compute: () => tf.Tensor): Promise<{ shape: number[]; values: Float32Array }> {
+  return withXnnpackGemm(() => ours(compute));
 }
 
 function ours(compute: () => tf.Tensor) {

@@ -1,3 +1,4 @@
+import { withTimeout } from '../../core/cancel.ts';
 import { GEMM_MR, GEMM_NR, PACKED_A_BYTES, packedBBytes } from './gemmWat.ts';
 import { GEMM_SHARED_BASE64, GEMM_UNSHARED_BASE64 } from './gemmBinary.ts';
 
@@ -101,14 +102,6 @@ export function workerSource(host: 'node' | 'browser'): string {
 /** A worker that has not instantiated the module by then never will (a broken script, a blocked Worker). */
 const WORKER_START_TIMEOUT_MS = 20_000;
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`the GEMM workers did not start within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 /**
  * When the caller gives up on a worker: after 60 s, or longer for a product so big that it might
  * run at under 0.2 GFLOP/s (100 multiply-adds per µs). Only a dead worker gets there.
@@ -176,7 +169,7 @@ export async function createWasmGemm(options: {
       slot.control.fill(0);
       slot.worker = options.spawn!({ memory: options.memory, bytes, control: slot.controlAt });
     }
-    await withTimeout(Promise.all(slots.map((slot) => slot.worker?.ready)), WORKER_START_TIMEOUT_MS);
+    await withTimeout(Promise.all(slots.map((slot) => slot.worker?.ready)), WORKER_START_TIMEOUT_MS, 'the GEMM workers did not start');
   } catch (error) {
     dispose();
     throw error;
