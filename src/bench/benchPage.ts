@@ -5,7 +5,7 @@
  */
 import { SCORING_WORKLOAD_NAME, summarize, timeScoring, timeTraining, trainingWorkloadName, type Measurement } from '../core/benchWorkloads.ts';
 import { assertWebGpuKernelsValid } from '../kernels/webgpu/index.ts';
-import { adamChecks, gemmChecks, reductionChecks, trainingChecks, type CheckResult } from '../kernels/webgpu/testing/checks.ts';
+import { adamChecks, gemmChecks, reductionChecks, trainingChecks, uploadChecks, type CheckResult } from '../kernels/webgpu/testing/checks.ts';
 import { activate, activeBackend } from './activate.ts';
 import type { BenchJob, BenchRequest, BrowserBackend, RewardLabBench } from './protocol.ts';
 
@@ -38,7 +38,7 @@ const bench: RewardLabBench = {
     const report = (r: CheckResult) => results.push(r);
     for (const suite of suites) {
       if (suite === 'gemm') await gemmChecks(report, tiles);
-      else await { reduce: reductionChecks, adam: adamChecks, train: trainingChecks }[suite](report);
+      else await { reduce: reductionChecks, adam: adamChecks, train: trainingChecks, upload: uploadChecks }[suite](report);
     }
     assertWebGpuKernelsValid();
     return results;

@@ -60,7 +60,7 @@ export interface RewardLabBench {
   kernelChecks(suites: readonly KernelCheckSuite[], tiles: readonly string[]): Promise<CheckResult[]>;
 }
 
-export type KernelCheckSuite = 'gemm' | 'reduce' | 'adam' | 'train';
+export type KernelCheckSuite = 'gemm' | 'reduce' | 'adam' | 'train' | 'upload';
 
 declare global {
   interface Window {

@@ -63,6 +63,29 @@ export interface FastMlpOps {
    * place. `grad` holds partial sums [parts, ...variable.shape].
    */
   adamUpdate(variable: tf.Variable, m: tf.Variable, v: tf.Variable, grad: tf.Tensor, s: AdamStepScalars): void;
+  /**
+   * Upload memory for scoring chunks of at most `floats` values (see ChunkUploads), where the
+   * backend has a faster way in than tf.tensor2d on a host array.
+   */
+  chunkUploads?(floats: number): ChunkUploads;
+}
+
+/**
+ * How scoring turns the chunks it reads from a store into tensors (score.ts). At most two chunks
+ * are in flight: memory for chunk i + 2 is asked for only after chunk i's tensor is disposed, so
+ * two buffers used in turn suffice. The host version reads into Float32Arrays and uploads with
+ * tf.tensor2d; a GPU version hands out mapped upload memory, so the read itself is the upload.
+ */
+export interface ChunkUploads {
+  /** Memory for chunk `index` to be read into (`length` floats); valid until `toTensor(index, …)`. */
+  memory(index: number, length: number): Promise<Float32Array>;
+  /**
+   * Chunk `index` as a [rows, dim] tensor. `data` is what the read returned: usually `memory(index)`
+   * itself, but a store may return an array of its own, which is then copied.
+   */
+  toTensor(index: number, data: Float32Array, rows: number, dim: number): tf.Tensor2D;
+  /** Frees the memory; called once, after every tensor is disposed and every read has settled. */
+  dispose(): void;
 }
 
 let installed: FastMlpOps | null = null;

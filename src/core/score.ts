@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { throwIfCancelled, yieldToHost } from './cancel.ts';
 import type { EmbeddingStore } from './dataset.ts';
+import { activeFastOps, type ChunkUploads } from './fastOps.ts';
 import { predictGbdt } from './gbdt.ts';
 import type { TrainedModel } from './members.ts';
 import { mlpForward } from './mlp.ts';
@@ -9,7 +10,8 @@ import type { ModelSpec } from './spec.ts';
 /**
  * Scores every row of a split with every ensemble member, chunk by chunk: each chunk of
  * embeddings is read once and fed to all members, and only the scores are kept. The next chunk
- * is read while the current one is scored, so two chunks are in memory at a time.
+ * is read while the current one is scored, so two chunks are in memory at a time: on the host,
+ * or on a GPU whose fast ops offer upload memory (src/kernels/webgpu/upload.ts), in that memory.
  */
 
 export const DEFAULT_SCORE_CHUNK_ROWS = 8192;
@@ -21,30 +23,39 @@ export async function scoreRows(
 ): Promise<Float32Array[]> {
   const chunk = options.chunkRows ?? DEFAULT_SCORE_CHUNK_ROWS;
   const scores = members.map(() => new Float32Array(store.rows));
-  // Two buffers in turn: the chunk being scored and the one being read. Refilling them spares a
-  // fresh 64 MB allocation per chunk, whose page faults cost more than the copy into it (~35 of
-  // ~50 ms per 8,192-row chunk here). Chunk c's buffer is refilled by the read of chunk c + 2,
-  // which starts after chunk c's tensor is disposed.
-  const buffers: Float32Array[] = [];
-  const bufferFor = (c: number) => (buffers[c % 2] ??= new Float32Array(Math.min(chunk, store.rows) * store.dim));
-  const read = (start: number) =>
-    store.readRange(start, Math.min(store.rows, start + chunk), options.signal, bufferFor(start / chunk));
-  let next: Promise<Float32Array> | null = store.rows > 0 ? read(0) : null;
+  if (store.rows === 0) return scores;
+  const dim = store.dim;
+  const hasMlp = members.some((m) => m.kind === 'mlp');
+  const floats = Math.min(chunk, store.rows) * dim;
+  // Trees read the floats on the host after the upload, so only all-MLP ensembles may read into
+  // a GPU's upload memory, which the upload takes away.
+  const uploads = (!members.some((m) => m.kind === 'gbdt') && activeFastOps()?.chunkUploads?.(floats)) || hostChunkUploads(floats);
+  const read = (index: number) => {
+    const start = index * chunk;
+    const end = Math.min(store.rows, start + chunk);
+    const rows = uploads.memory(index, (end - start) * dim).then((into) => store.readRange(start, end, options.signal, into));
+    // A read may fail while the chunk before it is still being scored, before anyone awaits it:
+    // mark it handled so that is not an unhandled rejection (which ends a Node process); the
+    // loop still gets the error when it awaits the read.
+    rows.catch(() => {});
+    return rows;
+  };
+  let next: Promise<Float32Array> | null = read(0);
   try {
-    for (let start = 0; start < store.rows; start += chunk) {
+    for (let index = 0, start = 0; start < store.rows; index++, start += chunk) {
       throwIfCancelled(options.signal);
       const end = Math.min(store.rows, start + chunk);
       const data = await next!;
       next = null;
       const rows = end - start;
-      // One upload per chunk, shared by every MLP member; trees read the floats directly.
-      const x = members.some((m) => m.kind === 'mlp') ? tf.tensor2d(data, [rows, store.dim]) : null;
+      // One upload per chunk, shared by every MLP member.
+      const x = hasMlp ? uploads.toTensor(index, data, rows, dim) : null;
       try {
         const pending: Promise<void>[] = [];
         for (let m = 0; m < members.length; m++) {
           const member = members[m];
           if (member.kind === 'gbdt') {
-            predictGbdt(member.model, data, rows, store.dim, scores[m].subarray(start, end));
+            predictGbdt(member.model, data, rows, dim, scores[m].subarray(start, end));
             continue;
           }
           const y = tf.tidy(() => mlpForward(member.params, x!));
@@ -52,7 +63,7 @@ export async function scoreRows(
         }
         // Read the next chunk while this one is scored: a file read overlaps the computation, and
         // on a GPU the copy into the next upload overlaps the forward pass.
-        if (end < store.rows) next = read(end);
+        if (end < store.rows) next = read(index + 1);
         await Promise.all(pending);
       } finally {
         x?.dispose();
@@ -61,10 +72,24 @@ export async function scoreRows(
       await yieldToHost();
     }
   } finally {
-    // Abandoned by an error or a cancel: its rejection is not news.
-    next?.catch(() => {});
+    // Abandoned by an error or a cancel: its memory is freed only once it has settled.
+    await next?.catch(() => {});
+    uploads.dispose();
   }
   return scores;
+}
+
+/**
+ * Two host buffers in turn. Refilling them spares a fresh 64 MB allocation per chunk, whose page
+ * faults cost more than the copy into it (~35 of ~50 ms per 8,192-row chunk here).
+ */
+function hostChunkUploads(floats: number): ChunkUploads {
+  const buffers: Float32Array[] = [];
+  return {
+    memory: async (index, length) => (buffers[index % 2] ??= new Float32Array(floats)).subarray(0, length),
+    toTensor: (_index, data, rows, dim) => tf.tensor2d(data, [rows, dim]),
+    dispose: () => {},
+  };
 }
 
 /** Combines member scores into the ensemble's reward (method.md §4: mean, min, or first member). */

@@ -4,7 +4,8 @@ import { failures, runChecksInChild, type ChecksRun } from './testing/swiftshade
 /**
  * The fused WebGPU kernels against the plain tfjs path on the same backend: GEMMs for every tile
  * setting on odd shapes (all bounds checked) and tile multiples, split-K and 1-wide-layer
- * reductions, loss heads, the fused Adam update, and whole training steps. The checks
+ * reductions, loss heads, the fused Adam update, whole training steps, and scoring through the
+ * mapped upload buffers. The checks
  * (testing/checks.ts) run in two child processes on Chromium's SwiftShader Vulkan, in parallel
  * (testing/swiftshader.ts explains why a child); without an adapter a child fails and so does
  * every test here. Tolerances: kernels 2e-5, training steps 1e-4, of the reference's largest
@@ -16,7 +17,7 @@ let run: ChecksRun;
 beforeAll(async () => {
   // Two children: pipeline compilation on SwiftShader (1–3 s each) dominates, one core each.
   // ≈ 35 s on an idle 2-core machine; the timeout leaves room for a busy one.
-  [gemmRun, run] = await Promise.all([runChecksInChild(['gemm']), runChecksInChild(['reduce', 'adam', 'train'])]);
+  [gemmRun, run] = await Promise.all([runChecksInChild(['gemm']), runChecksInChild(['reduce', 'adam', 'train', 'upload'])]);
 }, 420_000);
 
 describe('fused WebGPU GEMM kernels (SwiftShader)', () => {
@@ -98,5 +99,27 @@ describe('training steps on the fused kernels (SwiftShader)', () => {
 
   it('leaks no tensors', () => {
     expect(suite('train').find((r) => r.name === 'no tensor leaks')?.maxAbsDiff).toBe(0);
+  });
+});
+
+describe('scoring through mapped upload buffers (SwiftShader)', () => {
+  const checks = () => suite('upload');
+
+  it('gives the bits of tf.tensor2d uploads, reading into the upload memory or copying rows a store returns', () => {
+    const scored = checks().filter((r) => r.name.startsWith('scores through mapped uploads'));
+    expect(scored.length).toBe(2);
+    expect(failures(scored)).toEqual([]);
+    const [inPlace, copied] = scored;
+    // 100 rows in chunks of 32: four uploads, the last one short.
+    expect(inPlace.info).toEqual({ uploads: 4, inPlace: 4, readsGivenMemory: 4 });
+    expect(copied.info).toEqual({ uploads: 4, inPlace: 0, readsGivenMemory: 4 });
+  });
+
+  it('ends a run on a failed read or a cancel with that error, then scores again, leaking no tensors', () => {
+    const endings = checks().filter((r) => r.name.endsWith('with its own error'));
+    expect(endings.length).toBe(2);
+    expect(failures(endings), JSON.stringify(endings.map((r) => r.info))).toEqual([]);
+    expect(failures(checks().filter((r) => r.name === 'scores again after the failed runs' || r.name === 'no tensor leaks'))).toEqual([]);
+    expect(checks().length).toBe(6);
   });
 });

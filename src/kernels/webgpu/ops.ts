@@ -5,6 +5,7 @@ import { FLAG_ENABLED, FLAG_FUSED_STEP } from './config.ts';
 import { toTensor, webGpuBackend } from './device.ts';
 import { gemm } from './gemm.ts';
 import { colSum, lossAndGrad, rowDot } from './reductions.ts';
+import { mappedChunkUploads } from './upload.ts';
 
 /**
  * The reward MLP's operations on the fused WebGPU kernels (see src/core/fastOps.ts for the
@@ -63,6 +64,8 @@ export const webGpuFastOps: FastMlpOps = {
   adamUpdate(variable, m, v, grad, s) {
     adamUpdate(webGpuBackend(), variable, m, v, grad, s);
   },
+
+  chunkUploads: (floats) => mappedChunkUploads(webGpuBackend(), floats),
 };
 
 function checkShapes(op: string, ok: boolean, ...ts: tf.Tensor[]): void {

@@ -1,7 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { activeFastOps, type FastMlpOps } from '../../../core/fastOps.ts';
+import { CancelledError } from '../../../core/cancel.ts';
+import { InMemoryEmbeddings, type EmbeddingStore } from '../../../core/dataset.ts';
+import { activeFastOps, type ChunkUploads, type FastMlpOps } from '../../../core/fastOps.ts';
 import { disposeMlp, initMlp, mlpForward, mlpVariables, restoreMlp, snapshotMlp, type MlpParams } from '../../../core/mlp.ts';
 import { Rng } from '../../../core/rng.ts';
+import { scoreRows } from '../../../core/score.ts';
 import { makeOptimizer, RewardAdam, trainingStep, type TrainingRows } from '../../../core/train.ts';
 import { parseSpec } from '../../../core/spec.ts';
 import { setWebGpuKernelConfig } from '../config.ts';
@@ -375,4 +378,108 @@ export async function trainingChecks(report: Report): Promise<void> {
     disposeMlp(params);
   }
   report(leak('train', before));
+}
+
+/** A store that reads into the memory it is given (as the file stores do), or returns its own rows. */
+class CheckStore implements EmbeddingStore {
+  readonly given: boolean[] = [];
+  constructor(
+    private readonly inner: InMemoryEmbeddings,
+    private readonly fillGiven: boolean,
+    private readonly failAt: number | null = null,
+  ) {}
+  get rows() {
+    return this.inner.rows;
+  }
+  get dim() {
+    return this.inner.dim;
+  }
+  async readRange(start: number, end: number, _signal?: AbortSignal, into?: Float32Array): Promise<Float32Array> {
+    this.given.push(into !== undefined);
+    if (start === this.failAt) throw new Error(`disk error at row ${start}`);
+    const rows = await this.inner.readRange(start, end);
+    if (!this.fillGiven || into === undefined) return rows;
+    into.set(rows);
+    return into;
+  }
+  gather(rows: Int32Array): Promise<Float32Array> {
+    return this.inner.gather(rows);
+  }
+}
+
+/**
+ * Scoring through mapped upload buffers (upload.ts) against tf.tensor2d uploads, on the same
+ * fused kernels: the same bits, whether the store reads into the upload memory or returns rows of
+ * its own, with a short last chunk; a failed read and a cancel end the run with their own error
+ * and leave nothing behind.
+ */
+export async function uploadChecks(report: Report): Promise<void> {
+  const before = tf.memory().numTensors;
+  const ops = fastOps();
+  const mapped = ops.chunkUploads;
+  if (!mapped) throw new Error('the WebGPU fast ops offer no chunk uploads');
+  // Counts uploads, and those whose data is the upload memory itself (no copy).
+  let uploads = 0;
+  let inPlace = 0;
+  const counted = (floats: number): ChunkUploads => {
+    const inner = mapped(floats);
+    const handedOut = new Map<number, Float32Array>();
+    return {
+      memory: async (index, length) => {
+        const memory = await inner.memory(index, length);
+        handedOut.set(index, memory);
+        return memory;
+      },
+      toTensor: (index, data, rows, dim) => {
+        uploads++;
+        if (data === handedOut.get(index)) inPlace++;
+        return inner.toTensor(index, data, rows, dim);
+      },
+      dispose: () => inner.dispose(),
+    };
+  };
+  const rng = new Rng('upload-checks');
+  const dim = 40;
+  const rows = 100;
+  const chunkRows = 32; // 32, 32, 32, 4
+  const params = initMlp(dim, [24], 'pytorch', rng);
+  const embeddings = new InMemoryEmbeddings(Float32Array.from({ length: rows * dim }, () => rng.normal()), dim);
+  const members = [{ kind: 'mlp' as const, params }];
+  try {
+    ops.chunkUploads = undefined;
+    const [reference] = await scoreRows(new CheckStore(embeddings, true), members, { chunkRows });
+    ops.chunkUploads = counted;
+    for (const fillGiven of [true, false]) {
+      uploads = 0;
+      inPlace = 0;
+      const store = new CheckStore(embeddings, fillGiven);
+      const [scores] = await scoreRows(store, members, { chunkRows });
+      report({
+        suite: 'upload',
+        name: `scores through mapped uploads, store ${fillGiven ? 'reads into the upload memory' : 'returns its own rows'}`,
+        tol: 0,
+        ...arraysDiff([scores], [reference]),
+        info: { uploads, inPlace, readsGivenMemory: store.given.filter(Boolean).length },
+      });
+    }
+    for (const ending of ['a failed read', 'a cancel'] as const) {
+      const controller = new AbortController();
+      const store = new CheckStore(embeddings, true, ending === 'a failed read' ? 2 * chunkRows : null);
+      const expected = ending === 'a failed read' ? `disk error at row ${2 * chunkRows}` : new CancelledError().message;
+      let message = '(no error)';
+      try {
+        const cancelAfterFirst = (done: number) => ending === 'a cancel' && done === chunkRows && controller.abort();
+        await scoreRows(store, members, { chunkRows, signal: controller.signal, onChunk: cancelAfterFirst });
+      } catch (e) {
+        message = e instanceof Error ? e.message : String(e);
+      }
+      report({ suite: 'upload', name: `${ending} ends the run with its own error`, tol: 0, maxAbsDiff: message === expected ? 0 : Infinity, scale: 1, info: { message } });
+    }
+    const [again] = await scoreRows(new CheckStore(embeddings, true), members, { chunkRows });
+    report({ suite: 'upload', name: 'scores again after the failed runs', tol: 0, ...arraysDiff([again], [reference]) });
+  } finally {
+    ops.chunkUploads = mapped;
+    disposeMlp(params);
+  }
+  report(leak('upload', before));
 }

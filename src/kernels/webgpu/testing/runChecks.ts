@@ -3,10 +3,10 @@
  * runs the named check suites and prints one `RESULT {json}` line per check. Exits 1 with an
  * `ERROR` line when something throws (e.g. no adapter). Run with the SwiftShader environment:
  *   LD_LIBRARY_PATH=/usr/lib/chromium VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json \
- *     node --import tsx src/kernels/webgpu/testing/runChecks.ts gemm reduce adam train
+ *     node --import tsx src/kernels/webgpu/testing/runChecks.ts gemm reduce adam train upload
  */
 import { installWebGpuKernels, kernelErrors } from '../index.ts';
-import { adamChecks, gemmChecks, reductionChecks, trainingChecks, type CheckResult } from './checks.ts';
+import { adamChecks, gemmChecks, reductionChecks, trainingChecks, uploadChecks, type CheckResult } from './checks.ts';
 import { activateNodeWebGpu } from './nodeWebGpu.ts';
 
 const SUITES: Record<string, (report: (r: CheckResult) => void) => Promise<void>> = {
@@ -14,6 +14,7 @@ const SUITES: Record<string, (report: (r: CheckResult) => void) => Promise<void>
   reduce: reductionChecks,
   adam: adamChecks,
   train: trainingChecks,
+  upload: uploadChecks,
 };
 
 async function main(): Promise<void> {
