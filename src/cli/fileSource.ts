@@ -20,8 +20,9 @@ export class FileSource implements ByteSource {
     }
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    const into = new Uint8Array(length);
+  async read(offset: number, length: number, _signal?: AbortSignal, target?: Uint8Array): Promise<Uint8Array> {
+    // Straight into the caller's buffer when it gives one: no allocation and no second copy.
+    const into = target?.subarray(0, length) ?? new Uint8Array(length);
     let done = 0;
     while (done < length) {
       const { bytesRead } = await this.fh.read(into, done, length - done, offset + done);

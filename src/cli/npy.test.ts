@@ -199,6 +199,11 @@ describe('NpyEmbeddings over files', () => {
       const rows = store.rows;
       expect(mismatches(await store.readRange(0, rows), range(0, rows))).toBe(0);
       expect(mismatches(await store.readRange(1000, 1040), range(1000, 1040))).toBe(0);
+      // Into a caller's buffer over several chunks ((N, K, D) float32: read straight into it).
+      const into = new Float32Array(rows * d);
+      const filled = await store.readRange(7, rows - 3, undefined, into);
+      expect(filled.buffer).toBe(into.buffer);
+      expect(mismatches(filled, range(7, rows - 3))).toBe(0);
       const picked = Int32Array.from({ length: 500 }, (_, i) => (i * 7919) % rows);
       expect(mismatches(await store.gather(picked), picked)).toBe(0);
       const dataBytes = rows * d * (dtype === 'float16' ? 2 : 4);

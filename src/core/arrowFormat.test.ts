@@ -171,6 +171,10 @@ describe('Arrow split round trip', () => {
       const filled = await store.readRange(5, 40, undefined, into);
       expect(filled.buffer).toBe(into.buffer);
       expect(bits(filled)).toEqual(bits(all.subarray(5 * d, 40 * d)));
+      // Within one batch too.
+      const within = await store.readRange(1, 12, undefined, into);
+      expect(within.buffer).toBe(into.buffer);
+      expect(bits(within)).toEqual(bits(all.subarray(1 * d, 12 * d)));
       const rows = Int32Array.from([199, 0, 12, 13, 12, 77, 26, 25, 100, 101, 102, 150, 3]);
       const got = await store.gather(rows);
       rows.forEach((r, i) => expect(bits(got.subarray(i * d, i * d + d)), `row ${r}`).toEqual(bits(all.subarray(r * d, r * d + d))));

@@ -39,7 +39,7 @@ import { throwIfCancelled } from './cancel.ts';
 import { checkRange, isRankSorted, makeSplit, resultArray, TASK_SCALES } from './dataset.ts';
 import type { Dataset, DatasetInfo, EmbeddingStore, Split, Task } from './dataset.ts';
 import { DatasetError } from './datasetError.ts';
-import { decodeToFloat32 } from './npy.ts';
+import { decodeToFloat32, LITTLE_ENDIAN_HOST } from './npy.ts';
 import { ENGINE_VERSION } from './version.ts';
 
 export const ARROW_SPLIT_FORMAT = 'embedding-split/1';
@@ -741,12 +741,22 @@ export class ArrowEmbeddings implements EmbeddingStore {
     return lo;
   }
 
-  /** Rows [a, b) of one batch, decoded; a view of the read bytes when they are float32 and aligned. */
+  /**
+   * Rows [a, b) of one batch, decoded. Float32 lands straight in `into` when given, else the
+   * result is a view of the read bytes when they are aligned: no second copy either way.
+   */
   private async readRows(b: BatchEntry, a: number, end: number, into?: Float32Array): Promise<Float32Array> {
     const rowBytes = this.dim * this.bytesPerValue;
-    const bytes = await this.source.read(b.embOffset + (a - b.rowStart) * rowBytes, (end - a) * rowBytes);
-    if (into === undefined && this.bytesPerValue === 4 && bytes.byteOffset % 4 === 0) {
-      return new Float32Array(bytes.buffer, bytes.byteOffset, (end - a) * this.dim);
+    const offset = b.embOffset + (a - b.rowStart) * rowBytes;
+    const values = (end - a) * this.dim;
+    if (into !== undefined && this.bytesPerValue === 4 && LITTLE_ENDIAN_HOST) {
+      const out = resultArray(values, into);
+      await this.source.read(offset, values * 4, undefined, new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+      return out;
+    }
+    const bytes = await this.source.read(offset, (end - a) * rowBytes);
+    if (into === undefined && this.bytesPerValue === 4 && bytes.byteOffset % 4 === 0 && LITTLE_ENDIAN_HOST) {
+      return new Float32Array(bytes.buffer, bytes.byteOffset, values);
     }
     return decodeToFloat32(bytes, this.bytesPerValue === 2 ? 'float16' : 'float32', into);
   }
@@ -757,8 +767,8 @@ export class ArrowEmbeddings implements EmbeddingStore {
     if (start === end) return new Float32Array(0);
     throwIfCancelled(signal);
     const first = this.batches[this.batchOf(start)];
-    // Within one batch, the read buffer can be the result itself: no second copy.
-    if (end <= first.rowStart + first.rows && this.bytesPerValue === 4) return this.readRows(first, start, end);
+    // Within one batch, one read makes the result: into `into`, or a view of the read bytes.
+    if (end <= first.rowStart + first.rows && this.bytesPerValue === 4) return this.readRows(first, start, end, into);
     const out = resultArray((end - start) * d, into);
     for (let r = start; r < end; ) {
       throwIfCancelled(signal);

@@ -7,8 +7,21 @@ export interface ByteSource {
   /** A name for messages (the file name, never a full path the user did not give). */
   readonly name: string;
   readonly size: number;
-  /** Exactly `length` bytes from `offset`; rejects when the source ends early. */
-  read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array>;
+  /**
+   * Exactly `length` bytes from `offset`; rejects when the source ends early. With `into` (at
+   * least `length` bytes) they land there and its first `length` bytes are returned, so a caller
+   * can read straight into its own buffer; without, the result may be the source's own memory
+   * (read it, do not write to it).
+   */
+  read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array>;
+}
+
+/** `bytes` placed in `into` when given, else `bytes` itself. */
+export function deliver(bytes: Uint8Array, into: Uint8Array | undefined): Uint8Array {
+  if (into === undefined) return bytes;
+  const out = into.subarray(0, bytes.length);
+  out.set(bytes);
+  return out;
 }
 
 /** A named source among several, e.g. the files of a picked folder. */
@@ -24,11 +37,9 @@ export class BytesSource implements ByteSource {
     this.size = bytes.length;
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(`${this.name}: read of ${length} bytes at ${offset} is past its end (${this.size} bytes)`);
-    }
-    return this.bytes.subarray(offset, offset + length);
+  async read(offset: number, length: number, _signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
+    checkRead(this, offset, length);
+    return deliver(this.bytes.subarray(offset, offset + length), into);
   }
 }
 
@@ -43,10 +54,14 @@ export class BlobSource implements ByteSource {
     this.size = blob.size;
   }
 
-  async read(offset: number, length: number): Promise<Uint8Array> {
-    if (offset < 0 || length < 0 || offset + length > this.size) {
-      throw new RangeError(`${this.name}: read of ${length} bytes at ${offset} is past its end (${this.size} bytes)`);
-    }
-    return new Uint8Array(await this.blob.slice(offset, offset + length).arrayBuffer());
+  async read(offset: number, length: number, _signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
+    checkRead(this, offset, length);
+    return deliver(new Uint8Array(await this.blob.slice(offset, offset + length).arrayBuffer()), into);
+  }
+}
+
+function checkRead(source: ByteSource, offset: number, length: number): void {
+  if (offset < 0 || length < 0 || offset + length > source.size) {
+    throw new RangeError(`${source.name}: read of ${length} bytes at ${offset} is past its end (${source.size} bytes)`);
   }
 }

@@ -418,6 +418,41 @@ function toKND(promptMajor: Float64Array, { n, k, d }: SplitData): Float64Array 
   return out;
 }
 
+/**
+ * A source that records which memory each read was handed (the result's own, or a read buffer), counts
+ * reads in flight, and can fail its n-th data read (after a delay) or act when a data read starts.
+ */
+class RecordingSource implements ByteSource {
+  readonly reads: { buffer: ArrayBufferLike | undefined }[] = [];
+  inFlight = 0;
+  dataReads = 0;
+  constructor(
+    private readonly inner: ByteSource,
+    private readonly failRead: number | null = null,
+    private readonly onDataRead: (n: number) => void = () => {},
+  ) {}
+  get name() {
+    return this.inner.name;
+  }
+  get size() {
+    return this.inner.size;
+  }
+  async read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
+    // The header is read at offset 0; data reads start after it.
+    const n = offset > 0 ? ++this.dataReads : 0;
+    if (n > 0) this.onDataRead(n);
+    this.reads.push({ buffer: into?.buffer });
+    this.inFlight++;
+    try {
+      await new Promise((r) => setTimeout(r, 1));
+      if (n === this.failRead) throw new Error(`read ${n} failed`);
+      return await this.inner.read(offset, length, signal, into);
+    } finally {
+      this.inFlight--;
+    }
+  }
+}
+
 describe('NpyEmbeddings', () => {
   const cases: [NpyDtype, 1 | 2 | 3, NpyLayout][] = [];
   for (const dtype of ['float16', 'float32', 'float64'] as const) {
@@ -514,6 +549,43 @@ describe('NpyEmbeddings', () => {
     expect(err.message).toBe('cannot read flaky.npy: disk on fire');
   });
 
+  it('reads into a caller\'s buffer chunk by chunk, (N, K, D) float32 straight from the source, every dtype intact', async () => {
+    for (const dtype of ['float16', 'float32', 'float64'] as const) {
+      for (const layout of ['NKD', 'KND'] as const) {
+        const source = new RecordingSource(trainEmbeddings(layout, { dtype }));
+        // 12-byte chunks: many reads per range, each read while the one before is decoded.
+        const store = await NpyEmbeddings.open(source, layout, { chunkBytes: 12 });
+        const into = new Float32Array(store.rows * store.dim).fill(NaN);
+        source.reads.length = 0;
+        const filled = await store.readRange(3, 17, undefined, into);
+        expect(filled.buffer).toBe(into.buffer);
+        expect(filled).toEqual(expectedRows(TRAIN, range(3, 17)));
+        expect(source.reads.length).toBeGreaterThan(4);
+        // (N, K, D) float32 is read into the result itself; other dtypes, and the scattered rows
+        // of (K, N, D), into a read buffer first.
+        const direct = dtype === 'float32' && layout === 'NKD';
+        expect(source.reads.every((r) => (r.buffer === into.buffer) === direct), `${dtype} ${layout}`).toBe(true);
+      }
+    }
+  });
+
+  it('ends a chunked read on a failing chunk or a cancel with that error, with no read left running', async () => {
+    const controller = new AbortController();
+    const source = new RecordingSource(trainEmbeddings('NKD'), 3, (n) => n === 5 && controller.abort());
+    const store = await NpyEmbeddings.open(source, 'NKD', { chunkBytes: 12 });
+    for (const into of [undefined, new Float32Array(store.rows * store.dim)]) {
+      source.dataReads = 0;
+      const err = await failure(store.readRange(0, store.rows, undefined, into));
+      expect(err).toBeInstanceOf(DatasetError);
+      expect(err.message).toBe('cannot read nkd.npy: read 3 failed');
+      expect(source.inFlight).toBe(0);
+    }
+    // Cancelled while read 5, the one ahead, is under way: it settles before the read ends.
+    source.dataReads = 3;
+    await expect(store.readRange(0, store.rows, controller.signal)).rejects.toBeInstanceOf(CancelledError);
+    expect(source.inFlight).toBe(0);
+  });
+
   it('rejects embeddings that are not 3-D or have no dimensions', async () => {
     const flat = new BytesSource('flat.npy', encodeNpy({ shape: [4, 5] }));
     await expect(NpyEmbeddings.open(flat, 'NKD')).rejects.toThrow(
@@ -553,6 +625,20 @@ describe('non-finite embeddings', () => {
         '2 of the 105 embedding values just read are not finite (NaN or ±Infinity); ' +
           'the first is -Infinity at prompt 5, response 0, dim 0 (array index [0, 5, 0])',
       );
+    }
+  });
+
+  it('finds a lone bad value wherever it sits in a chunk', async () => {
+    // Every position against the check's four interleaved sums and its tail, in chunks of 105 and 7 values.
+    for (const chunkBytes of [undefined, 28]) {
+      for (let at = 0; at < total; at++) {
+        const values = Float64Array.from(TRAIN.emb);
+        values[at] = at % 2 === 0 ? NaN : Infinity;
+        const store = await NpyEmbeddings.open(trainEmbeddings('NKD', {}, values), 'NKD', { chunkBytes });
+        await expect(store.readRange(0, store.rows, undefined, new Float32Array(total)), `value ${at}`).rejects.toThrow(
+          `1 of the ${total} embedding values just read is not finite`,
+        );
+      }
     }
   });
 

@@ -23,6 +23,7 @@ import {
   checkDataSize,
   decodeToFloat32,
   formatShape,
+  LITTLE_ENDIAN_HOST,
   NPY_HEADER_PROBE_BYTES,
   NpyFormatError,
   npyHeaderEnd,
@@ -106,7 +107,8 @@ class ChunkStream {
   /**
    * Decodes elements [first, first + count) chunk by chunk and hands each chunk to `visit`
    * with the element index of its first value. Chunks land in `into` (at their offset)
-   * when given, else in one reused scratch array, so memory stays at one chunk.
+   * when given, else in one reused scratch array, so memory stays at one chunk. Little-endian
+   * float32 (the common case) is read straight into `into`: no read buffer and no copy.
    */
   async stream(
     first: number,
@@ -117,15 +119,33 @@ class ChunkStream {
   ): Promise<void> {
     const { bytesPerElement: bpe, dataOffset, dtype } = this.header;
     const per = Math.max(1, Math.min(this.chunkElems, count));
+    const chunks = Math.ceil(count / per);
+    const direct = into !== undefined && dtype === 'float32' && LITTLE_ENDIAN_HOST;
     const scratch = new Float32Array(into === undefined ? per : 0);
-    for (let done = 0; done < count; ) {
-      throwIfCancelled(signal);
-      const n = Math.min(per, count - done);
-      const bytes = await this.source.read(dataOffset + (first + done) * bpe, n * bpe, signal);
-      this.bytesRead += bytes.length;
-      const target = into?.subarray(done, done + n) ?? scratch;
-      visit(first + done, decodeToFloat32(bytes, dtype, target));
-      done += n;
+    // Two read buffers, reused: allocating one per read costs more than the read itself.
+    const readBuffers = direct ? [] : Array.from({ length: Math.min(2, chunks) }, () => new Uint8Array(per * bpe));
+    const target = (k: number) => into?.subarray(k * per, Math.min(count, (k + 1) * per)) ?? scratch.subarray(0, Math.min(per, count - k * per));
+    const read = (k: number) => {
+      const n = Math.min(per, count - k * per);
+      const t = target(k);
+      const bytes = this.source.read(dataOffset + (first + k * per) * bpe, n * bpe, signal, direct ? new Uint8Array(t.buffer, t.byteOffset, t.byteLength) : readBuffers[k % 2]);
+      // Awaited in the loop; failing while the chunk before is visited is not an unhandled rejection.
+      bytes.catch(() => {});
+      return bytes;
+    };
+    // Chunk k + 1 is read while chunk k is decoded and visited (the non-finite check costs as much as the read).
+    let next: Promise<Uint8Array> | null = chunks > 0 ? read(0) : null;
+    try {
+      for (let k = 0; k < chunks; k++) {
+        throwIfCancelled(signal);
+        const bytes = await next!;
+        next = k + 1 < chunks ? read(k + 1) : null;
+        this.bytesRead += bytes.length;
+        visit(first + k * per, direct ? target(k) : decodeToFloat32(bytes, dtype, target(k)));
+      }
+    } finally {
+      // A read still under way writes into `into`: the caller may reuse or free it only after.
+      await next?.catch(() => {});
     }
   }
 }
@@ -151,10 +171,22 @@ class NonFiniteTally {
 
   add(values: Float32Array, firstElem: number): void {
     this.checked += values.length;
-    // v * 0 is ±0 for every finite v and NaN otherwise, so one branch-free pass clears a clean chunk.
-    let probe = 0;
-    for (let i = 0; i < values.length; i++) probe += values[i] * 0;
-    if (probe === 0) return;
+    // v * 0 is ±0 for every finite v and NaN otherwise, so one branch-free pass clears a clean
+    // chunk. Four sums, not one: each add waits for the one before it, four chains run at once
+    // (about twice the throughput here, which matters at GBs per run).
+    let p0 = 0;
+    let p1 = 0;
+    let p2 = 0;
+    let p3 = 0;
+    let i = 0;
+    for (; i + 4 <= values.length; i += 4) {
+      p0 += values[i] * 0;
+      p1 += values[i + 1] * 0;
+      p2 += values[i + 2] * 0;
+      p3 += values[i + 3] * 0;
+    }
+    for (; i < values.length; i++) p0 += values[i] * 0;
+    if (p0 + p1 + p2 + p3 === 0) return;
     for (let i = 0; i < values.length; i++) {
       if (Number.isFinite(values[i])) continue;
       if (this.count === 0) {

@@ -19,8 +19,8 @@ export class CountingSource implements ByteSource {
     this.size = inner.size;
   }
 
-  async read(offset: number, length: number, signal?: AbortSignal): Promise<Uint8Array> {
-    const bytes = await this.inner.read(offset, length, signal);
+  async read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
+    const bytes = await this.inner.read(offset, length, signal, into);
     this.counter.bytes += bytes.length;
     return bytes;
   }
