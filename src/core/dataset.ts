@@ -20,6 +20,19 @@ export interface EmbeddingStore {
   readRange(start: number, end: number, signal?: AbortSignal, into?: Float32Array): Promise<Float32Array>;
   /** The given rows, in the given order, row-major. */
   gather(rows: Int32Array, signal?: AbortSignal): Promise<Float32Array>;
+  /**
+   * Present when the store holds its rows in another order than prompt-major ((K, N, D) files).
+   * A prompt-major range then takes K scattered reads; readers that visit every row in whatever
+   * order (scoring) read contiguous stretches of storage through this instead.
+   */
+  readonly storageOrder?: StorageOrder;
+}
+
+export interface StorageOrder {
+  /** The prompt-major row held at storage position `position`. */
+  rowAt(position: number): number;
+  /** The rows at storage positions [start, end), as readRange gives rows [start, end). */
+  readRange(start: number, end: number, signal?: AbortSignal, into?: Float32Array): Promise<Float32Array>;
 }
 
 export interface Split {

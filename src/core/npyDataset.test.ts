@@ -586,6 +586,27 @@ describe('NpyEmbeddings', () => {
     expect(source.inFlight).toBe(0);
   });
 
+  it('offers (K, N, D) files\' storage order: contiguous file rows, each mapped to its prompt-major row', async () => {
+    expect((await NpyEmbeddings.open(trainEmbeddings('NKD'), 'NKD')).storageOrder).toBeUndefined();
+    const source = new RecordingSource(trainEmbeddings('KND'));
+    const store = await NpyEmbeddings.open(source, 'KND', { chunkBytes: 12 });
+    const order = store.storageOrder!;
+    const positions = range(0, store.rows);
+    const rows = positions.map((s) => order.rowAt(s));
+    expect([...rows].sort((a, b) => a - b)).toEqual(positions);
+    // File row j·N + p is response j of prompt p.
+    expect(rows.slice(0, 3)).toEqual([0, TRAIN.k, 2 * TRAIN.k]);
+    expect(order.rowAt(TRAIN.n)).toBe(1);
+    const into = new Float32Array(store.rows * store.dim).fill(NaN);
+    source.reads.length = 0;
+    const got = await order.readRange(2, 19, undefined, into);
+    expect(got.buffer).toBe(into.buffer);
+    expect(got).toEqual(expectedRows(TRAIN, rows.slice(2, 19)));
+    // Contiguous: read straight into the result, as (N, K, D) ranges are.
+    expect(source.reads.every((r) => r.buffer === into.buffer)).toBe(true);
+    await expect(order.readRange(0, store.rows + 1)).rejects.toThrow(RangeError);
+  });
+
   it('rejects embeddings that are not 3-D or have no dimensions', async () => {
     const flat = new BytesSource('flat.npy', encodeNpy({ shape: [4, 5] }));
     await expect(NpyEmbeddings.open(flat, 'NKD')).rejects.toThrow(
@@ -654,6 +675,14 @@ describe('non-finite embeddings', () => {
       const neighbours = Int32Array.from([badRow + 1, badRow - 1]);
       expect(await store.gather(neighbours)).toEqual(expectedRows(TRAIN, neighbours));
     }
+  });
+
+  it('are refused by storage-order reads too, located in the file', async () => {
+    const knd = await open('KND', { chunkBytes: 12 });
+    await expect(knd.storageOrder!.readRange(0, knd.rows)).rejects.toThrow(
+      '2 of the 105 embedding values just read are not finite (NaN or ±Infinity); ' +
+        'the first is -Infinity at prompt 5, response 0, dim 0 (array index [0, 5, 0])',
+    );
   });
 
   it('are counted, not refused, by scanEmbeddings', async () => {

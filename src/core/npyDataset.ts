@@ -17,7 +17,7 @@
 import type { ByteSource } from './bytes.ts';
 import { CancelledError, isCancelled, throwIfCancelled } from './cancel.ts';
 import { checkRange, makeSplit, resultArray, TASK_SCALES } from './dataset.ts';
-import type { Dataset, DatasetInfo, EmbeddingStore, Split, Task } from './dataset.ts';
+import type { Dataset, DatasetInfo, EmbeddingStore, Split, StorageOrder, Task } from './dataset.ts';
 import { DatasetError } from './datasetError.ts';
 import {
   checkDataSize,
@@ -247,6 +247,7 @@ export class NpyEmbeddings implements EmbeddingStore {
   readonly dim: number;
   readonly prompts: number;
   readonly responsesPerPrompt: number;
+  readonly storageOrder?: StorageOrder;
   private readonly chunks: ChunkStream;
   private readonly gapRows: number;
 
@@ -264,6 +265,15 @@ export class NpyEmbeddings implements EmbeddingStore {
     this.chunks = new ChunkStream(source, header, chunkElements(options.chunkBytes, header));
     const gapBytes = options.coalesceGapBytes ?? DEFAULT_COALESCE_GAP_BYTES;
     this.gapRows = Math.floor(gapBytes / (d * header.bytesPerElement));
+    if (layout === 'KND') {
+      // File row j·N + p holds response j of prompt p.
+      const n = this.prompts;
+      const k = this.responsesPerPrompt;
+      this.storageOrder = {
+        rowAt: (position) => (position % n) * k + Math.floor(position / n),
+        readRange: (start, end, signal, into) => this.readFileRows(start, end, signal, into),
+      };
+    }
   }
 
   static async open(source: ByteSource, layout: NpyLayout, options: NpyReadOptions = {}): Promise<NpyEmbeddings> {
@@ -278,11 +288,20 @@ export class NpyEmbeddings implements EmbeddingStore {
   }
 
   async readRange(start: number, end: number, signal?: AbortSignal, into?: Float32Array): Promise<Float32Array> {
+    if (this.layout === 'NKD') return this.readFileRows(start, end, signal, into);
     checkRange(start, end, this.rows);
-    const tally = new NonFiniteTally();
-    const out = await guarded(this.source.name, signal, () => this.fillRange(start, end, signal, tally, into));
-    this.refuseNonFinite(tally);
-    return out;
+    return this.checked(signal, (tally) => this.fillResponseMajor(start, end, signal, tally, into));
+  }
+
+  /** File rows [start, end) in file order: (N, K, D)'s prompt-major ranges, (K, N, D)'s storage order. */
+  private async readFileRows(start: number, end: number, signal?: AbortSignal, into?: Float32Array): Promise<Float32Array> {
+    checkRange(start, end, this.rows);
+    const d = this.dim;
+    const out = resultArray((end - start) * d, into);
+    return this.checked(signal, async (tally) => {
+      await this.chunks.stream(start * d, (end - start) * d, signal, (e, v) => tally.add(v, e), out);
+      return out;
+    });
   }
 
   async gather(rows: Int32Array, signal?: AbortSignal): Promise<Float32Array> {
@@ -291,8 +310,13 @@ export class NpyEmbeddings implements EmbeddingStore {
       checkRange(rows[i], rows[i] + 1, this.rows);
       fileRows[i] = this.fileRow(rows[i]);
     }
+    return this.checked(signal, (tally) => this.fillGather(fileRows, signal, tally));
+  }
+
+  /** A read that names this file when it fails and refuses non-finite values it delivers. */
+  private async checked(signal: AbortSignal | undefined, read: (tally: NonFiniteTally) => Promise<Float32Array>): Promise<Float32Array> {
     const tally = new NonFiniteTally();
-    const out = await guarded(this.source.name, signal, () => this.fillGather(fileRows, signal, tally));
+    const out = await guarded(this.source.name, signal, () => read(tally));
     this.refuseNonFinite(tally);
     return out;
   }
@@ -374,7 +398,8 @@ export class NpyEmbeddings implements EmbeddingStore {
     });
   }
 
-  private async fillRange(
+  /** Prompt-major rows [start, end) of a (K, N, D) file. */
+  private async fillResponseMajor(
     start: number,
     end: number,
     signal: AbortSignal | undefined,
@@ -383,12 +408,8 @@ export class NpyEmbeddings implements EmbeddingStore {
   ): Promise<Float32Array> {
     const d = this.dim;
     const out = resultArray((end - start) * d, into);
-    if (this.layout === 'NKD') {
-      await this.chunks.stream(start * d, (end - start) * d, signal, (e, v) => tally.add(v, e), out);
-      return out;
-    }
-    // Response-major: the wanted prompts of each response j are one contiguous run of the
-    // j-th slab, so K reads cover any range.
+    // The wanted prompts of each response j are one contiguous run of the j-th slab, so K
+    // reads cover any range.
     const k = this.responsesPerPrompt;
     for (let j = 0; j < k; j++) {
       const p0 = Math.max(0, Math.ceil((start - j) / k));

@@ -1,10 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activateWasmBackend } from '../testing/tf.ts';
-import { InMemoryEmbeddings, resultArray, type EmbeddingStore } from './dataset.ts';
+import { BytesSource } from './bytes.ts';
+import { InMemoryEmbeddings, resultArray, type EmbeddingStore, type StorageOrder } from './dataset.ts';
+import { LIGHTGBM_DEFAULTS, trainGbdt } from './gbdt.ts';
+import type { TrainedModel } from './members.ts';
 import { initMlp, mlpForward } from './mlp.ts';
+import { NpyEmbeddings } from './npyDataset.ts';
 import { Rng } from './rng.ts';
 import { scoreRows } from './score.ts';
+import { encodeNpy } from '../testing/writeNpy.ts';
 
 /** A store whose reads take a while, and which logs when each read starts and ends. */
 class SlowStore implements EmbeddingStore {
@@ -57,6 +62,39 @@ class FillingStore implements EmbeddingStore {
   }
 }
 
+/**
+ * A store that holds its rows in reverse and can be read only in that order: prompt-major reads
+ * fail, so scoring must go through storageOrder.
+ */
+class ReversedStore implements EmbeddingStore {
+  readonly storageReads: number[] = [];
+  readonly storageOrder: StorageOrder;
+  constructor(private readonly inner: InMemoryEmbeddings) {
+    const last = inner.rows - 1;
+    this.storageOrder = {
+      rowAt: (position) => last - position,
+      readRange: async (start, end, _signal, into) => {
+        this.storageReads.push(start);
+        const out = resultArray((end - start) * this.dim, into);
+        for (let p = start; p < end; p++) out.set(await inner.readRange(last - p, last - p + 1), (p - start) * this.dim);
+        return out;
+      },
+    };
+  }
+  get rows() {
+    return this.inner.rows;
+  }
+  get dim() {
+    return this.inner.dim;
+  }
+  readRange(): Promise<Float32Array> {
+    return Promise.reject(new Error('prompt-major read'));
+  }
+  gather(rows: Int32Array): Promise<Float32Array> {
+    return this.inner.gather(rows);
+  }
+}
+
 describe('scoreRows', () => {
   beforeAll(activateWasmBackend);
   const rng = new Rng('score-test');
@@ -99,6 +137,37 @@ describe('scoreRows', () => {
     expect(rest.length).toBe(2);
     expect(rest[0]!.buffer).toBe(a!.buffer);
     expect(rest[1]!.buffer).toBe(b!.buffer);
+  });
+
+  it('reads in storage order when the store has one, and puts every score back on its prompt-major row', async () => {
+    const rng2 = new Rng('score-storage-order');
+    const x = Float32Array.from({ length: rows * dim }, () => rng2.normal());
+    const gbdt = await trainGbdt(x, rows, dim, Uint8Array.from({ length: rows }, (_, i) => (x[i * dim] > 0 ? 1 : 0)), { ...LIGHTGBM_DEFAULTS, trees: 3, leaves: 4, minDataInLeaf: 2 }, rng2.fork('gbdt'));
+    const members: TrainedModel[] = [{ kind: 'mlp', params }, { kind: 'gbdt', model: gbdt }];
+    const expected = await scoreRows(new InMemoryEmbeddings(x, dim), members, { chunkRows: 10 });
+    const store = new ReversedStore(new InMemoryEmbeddings(x, dim));
+    const got = await scoreRows(store, members, { chunkRows: 10 });
+    expect(store.storageReads).toEqual([0, 10, 20]);
+    expect(Array.from(got[0])).toEqual(Array.from(expected[0]));
+    expect(Array.from(got[1])).toEqual(Array.from(expected[1]));
+    // The scores differ from row to row, so a misplaced one would show.
+    expect(new Set(expected[0]).size).toBe(rows);
+  });
+
+  it('scores a (K, N, D) .npy file through its storage order exactly as the same rows held prompt-major', async () => {
+    // 7 prompts × 3 responses, stored response-major; chunks of 4 cut across prompts and slabs.
+    const [n, k] = [7, 3];
+    const prompts = Float32Array.from({ length: n * k * dim }, () => rng.normal());
+    const responseMajor = new Float64Array(prompts.length);
+    for (let p = 0; p < n; p++) {
+      for (let j = 0; j < k; j++) responseMajor.set(prompts.subarray((p * k + j) * dim, (p * k + j + 1) * dim), (j * n + p) * dim);
+    }
+    const file = await NpyEmbeddings.open(new BytesSource('knd.npy', encodeNpy({ shape: [k, n, dim], values: responseMajor })), 'KND');
+    const inMemory = new InMemoryEmbeddings(prompts, dim);
+    const members: TrainedModel[] = [{ kind: 'mlp', params }];
+    const [fromFile] = await scoreRows(file, members, { chunkRows: 4 });
+    const [expected] = await scoreRows(inMemory, members, { chunkRows: 4 });
+    expect(Array.from(fromFile)).toEqual(Array.from(expected));
   });
 
   it('passes a read error on, leaving no tensors behind', async () => {

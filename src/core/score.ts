@@ -30,10 +30,20 @@ export async function scoreRows(
   // Trees read the floats on the host after the upload, so only all-MLP ensembles may read into
   // a GPU's upload memory, which the upload takes away.
   const uploads = (!members.some((m) => m.kind === 'gbdt') && activeFastOps()?.chunkUploads?.(floats)) || hostChunkUploads(floats);
+  // Every row is scored on its own, so chunks may follow the order the store holds them in:
+  // contiguous reads of a (K, N, D) file instead of K pieces per chunk. Scores go back to
+  // prompt-major order as they come.
+  const order = store.storageOrder;
+  const source = order ?? store;
+  const place = order
+    ? (target: Float32Array, values: Float32Array, start: number) => {
+        for (let i = 0; i < values.length; i++) target[order.rowAt(start + i)] = values[i];
+      }
+    : (target: Float32Array, values: Float32Array, start: number) => target.set(values, start);
   const read = (index: number) => {
     const start = index * chunk;
     const end = Math.min(store.rows, start + chunk);
-    const rows = uploads.memory(index, (end - start) * dim).then((into) => store.readRange(start, end, options.signal, into));
+    const rows = uploads.memory(index, (end - start) * dim).then((into) => source.readRange(start, end, options.signal, into));
     // A read may fail while the chunk before it is still being scored, before anyone awaits it:
     // mark it handled so that is not an unhandled rejection (which ends a Node process); the
     // loop still gets the error when it awaits the read.
@@ -55,11 +65,11 @@ export async function scoreRows(
         for (let m = 0; m < members.length; m++) {
           const member = members[m];
           if (member.kind === 'gbdt') {
-            predictGbdt(member.model, data, rows, dim, scores[m].subarray(start, end));
+            place(scores[m], predictGbdt(member.model, data, rows, dim), start);
             continue;
           }
           const y = tf.tidy(() => mlpForward(member.params, x!));
-          pending.push(y.data().then((v) => scores[m].set(v as Float32Array, start)).finally(() => y.dispose()));
+          pending.push(y.data().then((v) => place(scores[m], v as Float32Array, start)).finally(() => y.dispose()));
         }
         // Read the next chunk while this one is scored: a file read overlaps the computation, and
         // on a GPU the copy into the next upload overlaps the forward pass.
