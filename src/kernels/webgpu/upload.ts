@@ -11,8 +11,8 @@ import type { WebGpuBackendInternals } from './device.ts';
  * tfjs's own way in (tf.tensor2d on a host array, uploaded at first use) creates a staging
  * buffer per tensor and destroys it after the copy: for each 64 MB chunk a fresh allocation,
  * its zeroing and one more copy, after the read into the host array. On Node + Dawn over
- * SwiftShader that cost 74 ms per 8,192 × 2,048 chunk against 27 ms here (.scratch measurement,
- * quoted in the issue note); on a real GPU it was most of the time to result (README).
+ * SwiftShader that cost ~90 ms per 8,192 × 2,048 chunk against ~30 ms here; on an H200 it was
+ * most of the time to result (README, Benchmarks).
  */
 export function mappedChunkUploads(backend: WebGpuBackendInternals, floats: number): ChunkUploads {
   const device = backend.device;
