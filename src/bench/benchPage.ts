@@ -3,7 +3,9 @@
  * (src/cli/benchBrowser.ts) to call through Playwright. It runs on the main thread: nothing else
  * shares the page, and `page.evaluate` can await it directly, so a worker would add only plumbing.
  */
-import { SCORING_WORKLOAD_NAME, summarize, timeScoring, timeTraining, trainingWorkloadName, type Measurement } from '../core/benchWorkloads.ts';
+import { paperSizeDataset } from '../core/benchDataset.ts';
+import { SCORING_WORKLOAD_NAME, summarize, timeEndToEnd, timeScoring, timeTraining, trainingWorkloadName, type Measurement } from '../core/benchWorkloads.ts';
+import { parseSpec } from '../core/spec.ts';
 import { assertWebGpuKernelsValid } from '../kernels/webgpu/index.ts';
 import { adamChecks, gemmChecks, reductionChecks, trainingChecks, uploadChecks, type CheckResult } from '../kernels/webgpu/testing/checks.ts';
 import { activate, activeBackend } from './activate.ts';
@@ -42,6 +44,13 @@ const bench: RewardLabBench = {
     }
     assertWebGpuKernelsValid();
     return results;
+  },
+  async endToEnd(request) {
+    await ensureActive(request.backend);
+    const spec = request.spec === undefined ? undefined : parseSpec(request.spec);
+    const result = await timeEndToEnd(paperSizeDataset(request.dataset), undefined, spec);
+    if (request.backend === 'webgpu') assertWebGpuKernelsValid();
+    return result;
   },
 };
 

@@ -1,5 +1,6 @@
 import type { CheckResult } from '../kernels/webgpu/testing/checks.ts';
-import type { Measurement, ScoringWorkload, TrainingWorkload } from '../core/benchWorkloads.ts';
+import type { PaperSizeOptions } from '../core/benchDataset.ts';
+import type { EndToEnd, Measurement, ScoringWorkload, TrainingWorkload } from '../core/benchWorkloads.ts';
 import type { WasmGemmChoice } from '../core/result.ts';
 
 /**
@@ -58,6 +59,19 @@ export interface RewardLabBench {
    * browser's WebGPU, against the plain tfjs path: the suites named, GEMMs for the tiles named.
    */
   kernelChecks(suites: readonly KernelCheckSuite[], tiles: readonly string[]): Promise<CheckResult[]>;
+  /**
+   * Activates `request.backend` if it is not active, then times the paper's default experiment on
+   * the synthetic dataset of the published size (`bench --e2e`), in this page.
+   */
+  endToEnd(request: EndToEndRequest): Promise<EndToEnd>;
+}
+
+export interface EndToEndRequest {
+  backend: BrowserBackend;
+  /** Smaller than the published size (tests). */
+  dataset?: PaperSizeOptions;
+  /** A partial ExperimentSpec, parsed in the page (tests); omitted: the paper's default with one seed. */
+  spec?: unknown;
 }
 
 export type KernelCheckSuite = 'gemm' | 'reduce' | 'adam' | 'train' | 'upload';

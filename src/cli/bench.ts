@@ -164,8 +164,11 @@ export async function runBench(args: string[]): Promise<number> {
         pairsPerPrompt,
         includeSoftware: explicit,
         onMeasurement: (m) => process.stdout.write(`${formatMeasurement(m)}\n`),
+        ...(values.e2e ? { e2e: {} } : {}),
+        onEndToEnd: (e) => process.stdout.write(`${`chromium:${e.backend}`.padEnd(34)} ${formatEndToEnd(e)}\n`),
       });
       report.results.push(...browser.measurements);
+      if (browser.endToEnd.length > 0) (report.e2e ??= []).push(...browser.endToEnd);
       for (const s of browser.skipped) skip(`chromium:${s.backend}`, s.why);
     }
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SCORING_WORKLOAD_NAME, trainingWorkloadName, type Measurement } from '../core/benchWorkloads.ts';
 import { planBackend } from '../bench/plan.ts';
 import type { Activation, AdapterReport } from '../bench/protocol.ts';
-import { benchInBrowser } from './benchBrowser.ts';
+import { benchInBrowser, type BrowserEndToEnd } from './benchBrowser.ts';
 
 /**
  * The browser bench end to end in headless Chromium (Debian's, as the e2e tests use), at tiny
@@ -25,15 +25,22 @@ function expectConsistent(m: Measurement, runs: number): void {
 }
 
 describe('benchInBrowser (headless Chromium)', () => {
-  it('times training and scoring on wasm with one exact backend and three runs each', { timeout: 60_000 }, async () => {
+  it('times training, scoring and time to result on wasm with one exact backend and three runs each', { timeout: 90_000 }, async () => {
     const streamed: Measurement[] = [];
+    const streamedEndToEnd: BrowserEndToEnd[] = [];
     const logs: string[] = [];
     const result = await benchInBrowser({
       backends: ['wasm'],
       runs: 3,
       batches: [64],
       work: { steps: 1, scoreRows: 512 },
+      // The paper-size synthetic dataset, shrunk: 300 train prompts, 4 × 500 test rows of D = 8.
+      e2e: {
+        dataset: { dim: 8, trainPrompts: 300, testPrompts: 4 },
+        spec: { annotation: { budget: 300 }, model: { hidden: [16], training: { batchSize: 128, epochs: 20 } }, evaluation: { repeats: 5, heldOutPairs: 100, bonN: [1, 10, 100] }, seeds: [0] },
+      },
       onMeasurement: (m) => streamed.push(m),
+      onEndToEnd: (e) => streamedEndToEnd.push(e),
       log: (line) => logs.push(line),
     });
 
@@ -54,6 +61,15 @@ describe('benchInBrowser (headless Chromium)', () => {
       expectConsistent(m, 3);
     }
     expect(streamed).toEqual(result.measurements);
+    // Time to result, run in the page: the whole experiment, trained well enough to rank.
+    expect(result.endToEnd).toHaveLength(1);
+    const [e2e] = result.endToEnd;
+    expect(e2e).toMatchObject({ host: 'chromium', backend: result.measurements[0].backend, testRows: 2000 });
+    expect(e2e.seconds).toBeGreaterThan(0);
+    expect(Object.keys(e2e.stagesMs)).toEqual(expect.arrayContaining(['train', 'score', 'evaluate']));
+    expect(e2e.epochsRun).toBeGreaterThan(0);
+    expect(e2e.spearman).toBeGreaterThan(0.3);
+    expect(streamedEndToEnd).toEqual(result.endToEnd);
     expect(logs.filter((l) => /console error|page error/.test(l))).toEqual([]);
   });
 

@@ -5,9 +5,9 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
-import { wasmLabel, type Measurement } from '../core/benchWorkloads.ts';
+import { wasmLabel, type EndToEnd, type Measurement } from '../core/benchWorkloads.ts';
 import { planBackend, type WorkOverride } from '../bench/plan.ts';
-import type { Activation, BenchRequest, BrowserBackend } from '../bench/protocol.ts';
+import type { Activation, BenchRequest, BrowserBackend, EndToEndRequest } from '../bench/protocol.ts';
 
 export type { BrowserBackend } from '../bench/protocol.ts';
 export { BROWSER_BACKENDS } from '../bench/protocol.ts';
@@ -32,6 +32,12 @@ export interface BrowserBenchOptions {
   work?: WorkOverride;
   /** Also train on prompts holding this many pairs of shared responses (`--pairs-per-prompt`). */
   pairsPerPrompt?: number;
+  /**
+   * Also time the paper's default experiment on each backend (`--e2e`); `dataset` and `spec`
+   * shrink it (tests). Software renderers are never asked: it would take hours.
+   */
+  e2e?: Omit<EndToEndRequest, 'backend'>;
+  onEndToEnd?: (e: BrowserEndToEnd) => void;
   /** Defaults to $CHROMIUM_PATH, then /usr/bin/chromium. */
   executablePath?: string;
   /**
@@ -42,8 +48,11 @@ export interface BrowserBenchOptions {
 }
 
 
+export type BrowserEndToEnd = { host: 'chromium'; backend: string } & EndToEnd;
+
 export interface BrowserBenchResult {
   measurements: Measurement[];
+  endToEnd: BrowserEndToEnd[];
   skipped: { backend: string; why: string }[];
   /** What each backend ran on (adapter, renderer, SIMD), or why it could not be activated. */
   activations: Activation[];
@@ -105,13 +114,17 @@ function runIn(page: Page, request: BenchRequest): Promise<Measurement[]> {
   return page.evaluate((r) => window.rewardLabBench!.run(r), request);
 }
 
+function endToEndIn(page: Page, request: EndToEndRequest): Promise<EndToEnd> {
+  return page.evaluate((r) => window.rewardLabBench!.endToEnd(r), request);
+}
+
 export async function benchInBrowser(options: BrowserBenchOptions): Promise<BrowserBenchResult> {
   const { backends, runs, batches } = options;
   const log = options.log ?? (() => {});
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be a positive integer, got ${runs}`);
   const badBatch = batches.find((b) => !Number.isInteger(b) || b < 1);
   if (badBatch !== undefined) throw new RangeError(`batches must be positive integers, got ${badBatch}`);
-  const result: BrowserBenchResult = { measurements: [], skipped: [], activations: [] };
+  const result: BrowserBenchResult = { measurements: [], endToEnd: [], skipped: [], activations: [] };
   if (backends.length === 0) return result;
 
   const executablePath = options.executablePath ?? CHROMIUM_PATH;
@@ -157,6 +170,12 @@ export async function benchInBrowser(options: BrowserBenchOptions): Promise<Brow
           const m = { ...measured, backend: backendLabel(activation), workload: measured.workload + plan.workloadSuffix };
           result.measurements.push(m);
           options.onMeasurement?.(m);
+        }
+        if (options.e2e && !software) {
+          const timed = await endToEndIn(page, { ...options.e2e, backend });
+          const e: BrowserEndToEnd = { host: 'chromium', backend: backendLabel(activation), ...timed };
+          result.endToEnd.push(e);
+          options.onEndToEnd?.(e);
         }
       } catch (error) {
         // A crashed page or a failed workload ends this backend only; the others still run.
