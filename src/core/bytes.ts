@@ -17,7 +17,7 @@ export interface ByteSource {
 }
 
 /** `bytes` placed in `into` when given, else `bytes` itself. */
-export function deliver(bytes: Uint8Array, into: Uint8Array | undefined): Uint8Array {
+function deliver(bytes: Uint8Array, into: Uint8Array | undefined): Uint8Array {
   if (into === undefined) return bytes;
   const out = into.subarray(0, bytes.length);
   out.set(bytes);
