@@ -50,14 +50,12 @@ export interface FastMlpOps {
    */
   biasGrad(g: tf.Tensor2D, pairedHalves: boolean): tf.Tensor2D;
   /**
-   * Mean loss over the batch and its gradient w.r.t. the logits. BT: f = [f(winners); f(losers)],
-   * loss = mean softplus(−(f_w − f_l)). CLF: loss = mean(softplus(f) − f·y), `labels` = y.
+   * Mean loss over the batch and its gradient w.r.t. the logits, for a batch whose duplicates are
+   * forwarded once and weighed by `weights`. BT: f = [f(winners); f(losers)] of the batch's
+   * distinct pairs, loss = Σ count·softplus(−(f_w − f_l)) / rows. CLF: f of its distinct
+   * responses, loss = Σ (count·softplus(f) − wins·f) / rows.
    */
-  lossAndGrad(
-    objective: MlpObjective,
-    f: tf.Tensor1D,
-    labels: tf.Tensor1D | null,
-  ): { loss: tf.Scalar; df: tf.Tensor1D };
+  lossAndGrad(objective: MlpObjective, f: tf.Tensor1D, weights: LossWeights): { loss: tf.Scalar; df: tf.Tensor1D };
   /**
    * One Adam step (tfjs's formula, in the same order) on `variable` and its moments `m`, `v`, in
    * place. `grad` holds partial sums [parts, ...variable.shape].
@@ -68,6 +66,18 @@ export interface FastMlpOps {
    * backend has a faster way in than tf.tensor2d on a host array.
    */
   chunkUploads?(floats: number): ChunkUploads;
+}
+
+/**
+ * How a batch's loss weighs the items it forwards once (train.ts planBatch): BT, per distinct pair,
+ * how often it occurs (in either orientation); CLF, per distinct response, how many of the batch's
+ * rows it fills (`count`) and how many of those label it the winner (`wins`). The loss is a mean
+ * over the batch's `rows`.
+ */
+export interface LossWeights {
+  count: tf.Tensor1D;
+  wins: tf.Tensor1D | null;
+  rows: number;
 }
 
 /**

@@ -130,43 +130,27 @@ export function splitRows(pairs: number, t: TrainingSpec, rng: Rng): { train: In
 export type Objective = ModelSpec['objective'];
 
 /**
- * The embedding rows a batch of row ids reads. BT: winners then losers of each row's pair (2n
- * rows); CLF: each row's response (n rows) with its label, 1 for a winner.
- */
-function batchRows(objective: Objective, data: TrainingRows, rowIds: Int32Array): { idx: Int32Array; labels: Float32Array | null } {
-  const n = rowIds.length;
-  if (objective === 'bt-mlp') {
-    const idx = new Int32Array(2 * n);
-    for (let i = 0; i < n; i++) {
-      const p = rowIds[i] >> 1;
-      idx[i] = data.winners[p];
-      idx[n + i] = data.losers[p];
-    }
-    return { idx, labels: null };
-  }
-  const idx = new Int32Array(n);
-  const labels = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = rowIds[i] >> 1;
-    const isWinner = (rowIds[i] & 1) === 0;
-    idx[i] = isWinner ? data.winners[p] : data.losers[p];
-    labels[i] = isWinner ? 1 : 0;
-  }
-  return { idx, labels };
-}
-
-/**
  * Which embedding rows a batch forwards and how its loss weighs them: plain arrays, worked out
  * before any tensor is made.
  */
 type BatchPlan =
-  // BT: `pairs` distinct pairs, winners' rows then losers' rows; `slots` maps those 2·pairs
-  // positions to `rows` when a response is shared (null: `rows` is them, in order).
-  | { kind: 'bt'; rows: Int32Array; slots: Int32Array | null; pairs: number; counts: Float32Array; n: number }
+  // BT: `pairs` distinct pairs, winners' rows then losers' rows, each pair counted `count` times;
+  // `slots` maps those 2·pairs positions to `rows` when a response is shared (null: `rows` is them,
+  // in order).
+  | { kind: 'bt'; rows: Int32Array; slots: Int32Array | null; pairs: number; count: Float32Array; n: number }
   // CLF: each distinct response, how many of the batch's rows it fills and how many say "winner".
   | { kind: 'clf'; rows: Int32Array; count: Float32Array; wins: Float32Array; n: number };
 
-function planBatch(objective: Objective, data: TrainingRows, rowIds: Int32Array): BatchPlan {
+/**
+ * `shareResponses`: whether a BT response in several of the batch's pairs is forwarded once too,
+ * which needs the backend to add its gradient shares back in a fixed order (spread below).
+ */
+function planBatch(
+  objective: Objective,
+  data: TrainingRows,
+  rowIds: Int32Array,
+  shareResponses = ORDERED_SCATTER_BACKENDS.has(tf.getBackend()),
+): BatchPlan {
   const n = rowIds.length;
   if (objective === 'bt-mlp') {
     // Rows 2p and 2p + 1 are pair p in its two orientations, with the same loss: forward each
@@ -180,21 +164,19 @@ function planBatch(objective: Objective, data: TrainingRows, rowIds: Int32Array)
       idx[i] = data.winners[p];
       idx[u + i] = data.losers[p];
     });
-    // A response in several pairs of the batch (several pairs per prompt) is forwarded once too,
-    // where the backend adds the shares of its gradient back in a fixed order (spread below).
-    if (!ORDERED_SCATTER_BACKENDS.has(tf.getBackend())) return { kind: 'bt', rows: idx, slots: null, pairs: u, counts, n };
+    if (!shareResponses) return { kind: 'bt', rows: idx, slots: null, pairs: u, count: counts, n };
     const { rows, slots } = distinctRows(idx);
-    return { kind: 'bt', rows, slots: rows.length === idx.length ? null : slots, pairs: u, counts, n };
+    return { kind: 'bt', rows, slots: rows.length === idx.length ? null : slots, pairs: u, count: counts, n };
   }
-  const { idx, labels } = batchRows(objective, data, rowIds);
-  if (labels === null) throw new Error('CLF rows come with labels');
-  // Σ_rows softplus(f) − f·y = Σ_responses count·softplus(f) − f·winners.
-  const { rows, slots } = distinctRows(idx);
+  // Σ_rows softplus(f) − f·y = Σ_responses count·softplus(f) − f·winners. Row 2p is pair p's
+  // winner (label 1), row 2p + 1 its loser (label 0).
+  const responses = rowIds.map((r) => ((r & 1) === 0 ? data.winners[r >> 1] : data.losers[r >> 1]));
+  const { rows, slots } = distinctRows(responses);
   const count = new Float32Array(rows.length);
   const wins = new Float32Array(rows.length);
   slots.forEach((slot, i) => {
     count[slot]++;
-    wins[slot] += labels[i];
+    if ((rowIds[i] & 1) === 0) wins[slot]++;
   });
   return { kind: 'clf', rows, count, wins, n };
 }
@@ -211,7 +193,7 @@ function planLoss(plan: BatchPlan, params: MlpParams, x: tf.Tensor2D): { loss: t
     const fRows = mlpForward(params, x, { outputBias: false });
     const f = plan.slots === null ? fRows : spread(fRows, plan.slots);
     const margin = tf.sub(tf.slice(f, 0, plan.pairs), tf.slice(f, plan.pairs, plan.pairs));
-    const weight = tf.tensor1d(plan.counts);
+    const weight = tf.tensor1d(plan.count);
     return {
       loss: tf.div(tf.sum(tf.mul(weight, tf.softplus(tf.neg(margin)))), plan.n) as tf.Scalar,
       correct: () => tf.sum(tf.mul(weight, tf.cast(tf.greater(margin, 0), 'float32'))),
@@ -338,14 +320,17 @@ function fusedTrainingStep(
   optimizer: RewardAdam,
   rowIds: Int32Array,
 ): tf.Scalar {
-  const { idx, labels } = batchRows(objective, data, rowIds);
+  // Duplicates forwarded once, as on the other path; a shared BT response is not (that would need
+  // its gradient shares added in a fixed order, and this step has no such scatter).
+  const plan = planBatch(objective, data, rowIds, false);
   return tf.tidy(() => {
     const last = params.weights.length - 1;
     // Forward, keeping each layer's input (the previous layer's ReLU output) for the backward pass.
-    const inputs: tf.Tensor2D[] = [tf.gather(data.embeddings, tf.tensor1d(idx, 'int32'))];
+    const inputs: tf.Tensor2D[] = [gatherEmbeddings(data, plan.rows)];
     for (let l = 0; l < last; l++) inputs.push(fast.dense(inputs[l], params.weights[l], params.biases[l], true));
     const f = tf.reshape(fast.dense(inputs[last], params.weights[last], params.biases[last], false), [-1]) as tf.Tensor1D;
-    const { loss, df } = fast.lossAndGrad(objective, f, labels === null ? null : tf.tensor1d(labels));
+    const wins = plan.kind === 'clf' ? tf.tensor1d(plan.wins) : null;
+    const { loss, df } = fast.lossAndGrad(objective, f, { count: tf.tensor1d(plan.count), wins, rows: plan.n });
     // Backward: g is the gradient w.r.t. layer l's pre-activation.
     const vars: tf.Variable[] = [];
     const grads: tf.Tensor[] = [];

@@ -85,6 +85,12 @@ describe('training steps on the fused kernels (SwiftShader)', () => {
     });
   }
 
+  it('forwards each distinct BT pair (either orientation) and CLF response of a batch once', () => {
+    const mine = named('once');
+    expect(mine.length).toBe(2);
+    expect(mine.map((r) => r.info?.forwardedRows)).toEqual([8, 5]);
+  });
+
   it('cuts a step to ≤ 20 dispatches (stock tfjs: > 100)', () => {
     const fused = named('fused step losses');
     const stock = named('stock step');

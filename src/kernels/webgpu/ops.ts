@@ -54,10 +54,12 @@ export const webGpuFastOps: FastMlpOps = {
     return toTensor<tf.Rank.R2>(b, colSum(b, g, null, M, N, { pairedHalves }));
   },
 
-  lossAndGrad(objective, f, labels) {
-    checkShapes('lossAndGrad', labels === null || labels.size === f.size, f, ...(labels ? [labels] : []));
+  lossAndGrad(objective, f, { count, wins, rows }) {
+    const items = objective === 'bt-mlp' ? f.size / 2 : f.size;
+    const given = wins === null ? [count] : [count, wins];
+    checkShapes('lossAndGrad', given.every((t) => t.size === items) && Number.isInteger(rows) && rows > 0, f, ...given);
     const b = webGpuBackend();
-    const [loss, df] = lossAndGrad(b, objective, f, labels, f.size);
+    const [loss, df] = lossAndGrad(b, objective, f, f.size, { count, wins, rows });
     return { loss: toTensor<tf.Rank.R0>(b, loss), df: toTensor<tf.Rank.R1>(b, df) };
   },
 

@@ -114,27 +114,28 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
 }
 
 /**
- * Loss head in one workgroup: mean loss and dLoss/df.
- * BT: f = [f_w (n); f_l (n)], loss = mean softplus(f_l − f_w), df_w = −σ(f_l − f_w)/n, df_l = −df_w.
- * CLF: loss = mean(softplus(f) − f·y), df = (σ(f) − y)/n.
+ * Loss head in one workgroup: mean loss and dLoss/df over a batch whose duplicates come once,
+ * weighed by `count` (and `wins`), the mean taken over the batch's `rows` (LossWeights).
+ * BT: f = [f_w (n); f_l (n)], loss = Σ c·softplus(f_l − f_w) / rows, df_w = −c·σ(f_l − f_w) / rows,
+ * df_l = −df_w. CLF: loss = Σ (c·softplus(f) − wins·f) / rows, df = (c·σ(f) − wins) / rows.
  * Returns [loss (shape []), df (shape [len])].
  */
 export function lossAndGrad(
   b: WebGpuBackendInternals,
   objective: MlpObjective,
   f: tf.TensorInfo,
-  labels: tf.TensorInfo | null,
   len: number,
+  weights: { count: tf.TensorInfo; wins: tf.TensorInfo | null; rows: number },
 ): [tf.TensorInfo, tf.TensorInfo] {
   const bt = objective === 'bt-mlp';
   if (bt && len % 2 !== 0) throw new RangeError('BT loss needs an even number of logits (winners then losers)');
-  if (!bt && labels === null) throw new Error('CLF loss needs labels');
-  const k = kernel(b.device, `loss_${bt ? 'bt' : 'clf'}`, bt ? 3 : 4, () => lossSource(bt));
+  if (!bt && weights.wins === null) throw new Error('CLF loss needs the winner counts');
+  const k = kernel(b.device, `loss_${bt ? 'bt' : 'clf'}`, bt ? 4 : 5, () => lossSource(bt));
   const loss = allocate(b, []);
   const df = allocate(b, [len]);
   const n = bt ? len / 2 : len;
-  const buffers = bt ? [f, loss, df] : [f, labels!, loss, df];
-  dispatch(b, k, buffers, [{ type: 'uint32', data: [n] }, { type: 'float32', data: [1 / n] }], [1, 1, 1], [loss, df]);
+  const buffers = bt ? [f, weights.count, loss, df] : [f, weights.count, weights.wins!, loss, df];
+  dispatch(b, k, buffers, [{ type: 'uint32', data: [n] }, { type: 'float32', data: [1 / weights.rows] }], [1, 1, 1], [loss, df]);
   return [loss, df];
 }
 
@@ -142,18 +143,19 @@ function lossSource(bt: boolean): string {
   const body = bt
     ? `let margin = f[i] - f[n + i];
       let fl = -margin;
-      s += max(fl, 0.0) + log(1.0 + exp(-abs(fl)));
-      let d = dims.invN / (1.0 + exp(margin)); // σ(−margin)/n
+      s += count[i] * (max(fl, 0.0) + log(1.0 + exp(-abs(fl))));
+      let d = count[i] * dims.invRows / (1.0 + exp(margin)); // c·σ(−margin)/rows
       df[i] = -d;
       df[n + i] = d;`
     : `let z = f[i];
-      s += (max(z, 0.0) + log(1.0 + exp(-abs(z)))) - z * labels[i];
-      df[i] = (1.0 / (1.0 + exp(-z)) - labels[i]) * dims.invN;`;
+      s += count[i] * (max(z, 0.0) + log(1.0 + exp(-abs(z)))) - z * wins[i];
+      df[i] = (count[i] / (1.0 + exp(-z)) - wins[i]) * dims.invRows;`;
   let bnd = 0;
   return `
-struct Dims { n: u32, invN: f32 }
+struct Dims { n: u32, invRows: f32 }
 @group(0) @binding(${bnd++}) var<storage, read> f: array<f32>;
-${bt ? '' : `@group(0) @binding(${bnd++}) var<storage, read> labels: array<f32>;`}
+@group(0) @binding(${bnd++}) var<storage, read> count: array<f32>;
+${bt ? '' : `@group(0) @binding(${bnd++}) var<storage, read> wins: array<f32>;`}
 @group(0) @binding(${bnd++}) var<storage, read_write> loss: array<f32>;
 @group(0) @binding(${bnd++}) var<storage, read_write> df: array<f32>;
 @group(0) @binding(${bnd}) var<uniform> dims: Dims;
@@ -170,7 +172,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
     workgroupBarrier();
     if (lid.x < width) { part[lid.x] += part[lid.x + width]; }
   }
-  if (lid.x == 0u) { loss[0] = part[0] * dims.invN; }
+  if (lid.x == 0u) { loss[0] = part[0] * dims.invRows; }
 }`;
 }
 

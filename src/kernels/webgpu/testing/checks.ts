@@ -173,19 +173,39 @@ export async function reductionChecks(report: Report): Promise<void> {
     ]);
     tf.dispose([g, half, mirrored]);
   }
-  // Loss heads against tfjs's formulas and autodiff gradients.
+  // Loss heads against tfjs's formulas and autodiff gradients: unweighted (checked against the
+  // plain means too), and with the counts of a batch whose duplicates are forwarded once (a pair
+  // or response standing for up to 3 of its rows).
+  const total = (c: Float32Array) => c.reduce((s, v) => s + v, 0);
   for (const n of [37, 700]) {
     const f = tf.mul(randn(rng, [2 * n]), 3) as tf.Tensor1D;
-    const labels = tf.tensor1d(Float32Array.from({ length: 2 * n }, () => (rng.next() < 0.5 ? 1 : 0)));
-    const btLoss = (t: tf.Tensor) => tf.mean(tf.softplus(tf.neg(tf.sub(tf.slice(t as tf.Tensor1D, 0, n), tf.slice(t as tf.Tensor1D, n, n))))) as tf.Scalar;
-    const clfLoss = (t: tf.Tensor) => tf.mean(tf.sub(tf.softplus(t), tf.mul(t, labels))) as tf.Scalar;
-    const bt = ops.lossAndGrad('bt-mlp', f, null);
-    const clf = ops.lossAndGrad('clf-mlp', f, labels);
-    await check(report, 'reduce', `BT loss n${n}`, KERNEL_TOL, () => [bt.loss, btLoss(f)]);
-    await check(report, 'reduce', `BT dloss/df n${n}`, KERNEL_TOL, () => [bt.df, tf.grad(btLoss)(f)]);
-    await check(report, 'reduce', `CLF loss n${n}`, KERNEL_TOL, () => [clf.loss, clfLoss(f)]);
-    await check(report, 'reduce', `CLF dloss/df n${n}`, KERNEL_TOL, () => [clf.df, tf.grad(clfLoss)(f)]);
-    tf.dispose([f, labels]);
+    const labels = Float32Array.from({ length: 2 * n }, () => (rng.next() < 0.5 ? 1 : 0));
+    const counts = Float32Array.from({ length: 2 * n }, () => 1 + rng.int(3));
+    const cases = [
+      { what: 'unweighted', btCount: new Float32Array(n).fill(1), clfCount: new Float32Array(2 * n).fill(1), clfWins: labels },
+      { what: 'counted', btCount: counts.slice(0, n), clfCount: counts, clfWins: counts.map((c) => rng.int(c + 1)) },
+    ];
+    for (const c of cases) {
+      const [btCount, clfCount, clfWins] = [tf.tensor1d(c.btCount), tf.tensor1d(c.clfCount), tf.tensor1d(c.clfWins)];
+      const margin = (t: tf.Tensor) => tf.sub(tf.slice(t as tf.Tensor1D, 0, n), tf.slice(t as tf.Tensor1D, n, n));
+      const btLoss = (t: tf.Tensor) => tf.div(tf.sum(tf.mul(btCount, tf.softplus(tf.neg(margin(t))))), total(c.btCount)) as tf.Scalar;
+      const clfLoss = (t: tf.Tensor) => tf.div(tf.sum(tf.sub(tf.mul(clfCount, tf.softplus(t)), tf.mul(t, clfWins))), total(c.clfCount)) as tf.Scalar;
+      const bt = ops.lossAndGrad('bt-mlp', f, { count: btCount, wins: null, rows: total(c.btCount) });
+      const clf = ops.lossAndGrad('clf-mlp', f, { count: clfCount, wins: clfWins, rows: total(c.clfCount) });
+      if (c.what === 'unweighted') {
+        await check(report, 'reduce', `BT loss is the plain mean, n${n}`, KERNEL_TOL, () => [tf.clone(bt.loss), tf.mean(tf.softplus(tf.neg(margin(f))))]);
+        await check(report, 'reduce', `CLF loss is the plain mean, n${n}`, KERNEL_TOL, () => [
+          tf.clone(clf.loss),
+          tf.mean(tf.sub(tf.softplus(f), tf.mul(f, clfWins))),
+        ]);
+      }
+      await check(report, 'reduce', `BT loss ${c.what} n${n}`, KERNEL_TOL, () => [bt.loss, btLoss(f)]);
+      await check(report, 'reduce', `BT dloss/df ${c.what} n${n}`, KERNEL_TOL, () => [bt.df, tf.grad(btLoss)(f)]);
+      await check(report, 'reduce', `CLF loss ${c.what} n${n}`, KERNEL_TOL, () => [clf.loss, clfLoss(f)]);
+      await check(report, 'reduce', `CLF dloss/df ${c.what} n${n}`, KERNEL_TOL, () => [clf.df, tf.grad(clfLoss)(f)]);
+      tf.dispose([btCount, clfCount, clfWins]);
+    }
+    f.dispose();
   }
 }
 
@@ -276,7 +296,9 @@ async function runSteps(
 ): Promise<StepRun> {
   setWebGpuKernelConfig({ enabled: mode !== 'stock', fusedStep: mode === 'fused' });
   const rng = new Rng(`train-${objective}-${dim}`);
-  const pairs = 3 * batch;
+  // Each batch draws half the symmetrised rows, as the paper's 10,240 of 16,000 do: many pairs come
+  // in both orientations, and responses shared by several pairs, both forwarded once.
+  const pairs = batch;
   const rows = 2 * batch;
   const data: TrainingRows = {
     embeddings: randn(rng, [rows, dim]) as tf.Tensor2D,
@@ -354,6 +376,7 @@ export async function trainingChecks(report: Report): Promise<void> {
       }
     }
   }
+  await distinctForwardChecks(report);
   // Scoring through mlpForward (the fused forward), and a snapshot/restore round trip.
   {
     const rng = new Rng('score');
@@ -378,6 +401,39 @@ export async function trainingChecks(report: Report): Promise<void> {
     disposeMlp(params);
   }
   report(leak('train', before));
+}
+
+/**
+ * How many rows the fused step forwards for a batch holding pairs 0 and 1 in both orientations and
+ * response 0 in two pairs: BT forwards each distinct pair once (4 pairs, 8 rows: a shared response
+ * is not merged, see train.ts), CLF each distinct response (5).
+ */
+async function distinctForwardChecks(report: Report): Promise<void> {
+  const rng = new Rng('distinct-forward');
+  const x = randn(rng, [8, 16]) as tf.Tensor2D;
+  const data: TrainingRows = { embeddings: x, winners: Int32Array.from([0, 1, 2, 0]), losers: Int32Array.from([3, 4, 5, 6]) };
+  const batch = Int32Array.from([0, 1, 2, 3, 4, 6]);
+  const ops = fastOps();
+  const dense = ops.dense;
+  for (const [objective, expected] of [['bt-mlp', 8], ['clf-mlp', 5]] as const) {
+    const params = initMlp(16, [8], 'pytorch', rng.fork(objective));
+    const opt = makeOptimizer(parseSpec({}).model.training);
+    const forwarded: number[] = [];
+    ops.dense = (input, ...rest) => {
+      forwarded.push(input.shape[0]);
+      return dense.call(ops, input, ...rest);
+    };
+    try {
+      trainingStep(objective, params, data, opt, batch).dispose();
+    } finally {
+      ops.dense = dense;
+      opt.dispose();
+      disposeMlp(params);
+    }
+    const name = `fused ${objective} step forwards each distinct ${objective === 'bt-mlp' ? 'pair' : 'response'} once`;
+    report({ suite: 'train', name, tol: 0, maxAbsDiff: Math.abs(forwarded[0] - expected), scale: 1, info: { forwardedRows: forwarded[0], expected } });
+  }
+  x.dispose();
 }
 
 /** A store that reads into the memory it is given (as the file stores do), or returns its own rows. */
