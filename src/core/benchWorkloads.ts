@@ -59,12 +59,12 @@ export function trainingWorkloadName(w: Pick<TrainingWorkload, 'objective' | 'ba
 
 export const SCORING_WORKLOAD_NAME = 'score (forward, device-resident rows)';
 
-/** Pairs per step: a BT row is one pair; a CLF row is one response, so half a pair. */
 /** A wasm backend as the bench reports it: its threads and what ran its matrix products, both part of what was measured. */
 export function wasmLabel(threads: number, gemm: WasmGemmChoice): string {
   return `wasm (${threads} thread${threads === 1 ? '' : 's'}, ${gemm})`;
 }
 
+/** Pairs per step: a BT row is one pair; a CLF row is one response, so half a pair. */
 export function pairsPerStep(w: Pick<TrainingWorkload, 'objective' | 'batch'>): number {
   return w.objective === 'bt-mlp' ? w.batch : w.batch / 2;
 }

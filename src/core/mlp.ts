@@ -87,46 +87,72 @@ function fastDense(
   relu: boolean,
   needInputGrad: boolean,
 ): tf.Tensor2D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x2, w2, b2] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-    const save = args[3] as tf.GradSaveFunc;
+  return denseWithGrad(x, w, b, needInputGrad, (x2, w2, b2, save) => {
     const y = fast.dense(x2, w2, b2, relu);
     save([x2, w2, y]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      gradFunc: (dy, saved) => {
         const [sx, sw, sy] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
         // The gradient w.r.t. the pre-activation: ReLU passes it where its output is positive.
         const g = (relu ? tf.mul(dy, tf.step(sy)) : dy) as tf.Tensor2D;
-        const dx = needInputGrad ? fast.denseInputGrad(g, sw, null) : tf.zerosLike(sx);
-        // The bias gradient as the plain path computes it (one reduction either way).
-        return [dx, tf.sum(fast.denseWeightGrad(sx, g), 0), tf.sum(g, 0)];
+        return {
+          dx: () => fast.denseInputGrad(g, sw, null),
+          // The bias gradient as the plain path computes it (one reduction either way).
+          dw: tf.sum(fast.denseWeightGrad(sx, g), 0),
+          db: tf.sum(g, 0),
+        };
       },
     };
   });
-  return op(x, w, b) as tf.Tensor2D;
 }
 
 function dense(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, needInputGrad: boolean): tf.Tensor2D {
-  // customGrad passes the inputs and then the save function as one variadic list.
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x2, w2, bi] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-    const save = args[3] as tf.GradSaveFunc;
+  return denseWithGrad(x, w, b, needInputGrad, (x2, w2, b2, save) => {
     save([x2, w2]);
     return {
-      value: tf.add(tf.matMul(x2, w2), bi),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      value: tf.add(tf.matMul(x2, w2), b2),
+      gradFunc: (dy, saved) => {
         const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const dy2 = dy as tf.Tensor2D;
         const packed = matMulPacksOperands();
-        const dx = !needInputGrad ? tf.zerosLike(sx) : packed ? tf.matMul(dy2, sw, false, true) : tf.matMul(dy2, tf.transpose(sw));
-        const dw = packed ? tf.matMul(sx, dy2, true, false) : weightGrad(sx, dy2);
-        const db = tf.sum(dy2, 0);
-        return [dx, dw, db];
+        return {
+          dx: () => (packed ? tf.matMul(dy, sw, false, true) : tf.matMul(dy, tf.transpose(sw))),
+          dw: packed ? tf.matMul(sx, dy, true, false) : weightGrad(sx, dy),
+          db: tf.sum(dy, 0),
+        };
       },
     };
   });
-  return op(x, w, b) as tf.Tensor2D;
+}
+
+type DenseGrads = { dx: () => tf.Tensor; dw: tf.Tensor; db: tf.Tensor };
+type DenseForward = (
+  x: tf.Tensor2D,
+  w: tf.Tensor2D,
+  b: tf.Tensor1D,
+  save: tf.GradSaveFunc,
+) => { value: tf.Tensor2D; gradFunc: (dy: tf.Tensor2D, saved: tf.Tensor[]) => DenseGrads };
+
+/**
+ * A dense layer as a tf.customGrad op. The input layer's x is data, which needs no gradient: it is
+ * then closed over rather than passed as an input, so tfjs asks no dx of it and none is made
+ * (custom gradients must return one per input: a zero-filled copy of the batch's embeddings).
+ */
+function denseWithGrad(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, needInputGrad: boolean, forward: DenseForward): tf.Tensor2D {
+  // customGrad passes the inputs and then the save function as one variadic list.
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args.pop() as tf.GradSaveFunc;
+    const [x2, w2, b2] = (needInputGrad ? args : [x, ...args]) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const { value, gradFunc } = forward(x2, w2, b2, save);
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const g = gradFunc(dy as tf.Tensor2D, saved);
+        return needInputGrad ? [g.dx(), g.dw, g.db] : [g.dw, g.db];
+      },
+    };
+  });
+  return (needInputGrad ? op(x, w, b) : op(w, b)) as tf.Tensor2D;
 }
 
 /**

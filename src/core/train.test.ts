@@ -55,6 +55,24 @@ describe('MLP', () => {
     disposeMlp(params);
   }
 
+  it('computes no gradient for the embeddings the input layer reads (they are data)', async () => {
+    const rng = new Rng('no-dx');
+    const params = initMlp(24, [16, 8], 'pytorch', rng);
+    const x = tf.tensor2d(Float32Array.from({ length: 40 * 24 }, () => rng.normal()), [40, 24]);
+    const vars = mlpVariables(params);
+    const info = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(() => tf.sum(mlpForward(params, x)) as tf.Scalar, vars);
+      tf.dispose([value, ...Object.values(grads)]);
+    });
+    // Any other kernel making a [40, 24] tensor would be an embeddings gradient (Identity: tfjs's
+    // copy of a tensor saved for the backward pass).
+    const shapes = info.kernels.filter((k) => k.name !== 'Identity').flatMap((k) => k.outputShapes.map((shape) => `${k.name} [${shape}]`));
+    expect(shapes.filter((s) => s.endsWith('[40,24]'))).toEqual([]);
+    expect(shapes.length).toBeGreaterThan(5);
+    x.dispose();
+    disposeMlp(params);
+  });
+
   it('BT forwards each distinct pair and each distinct response once, with the loss and update of forwarding every row', async () => {
     const rng = new Rng('dedupe');
     const dim = 12;
