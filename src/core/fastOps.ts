@@ -57,6 +57,12 @@ export interface FastMlpOps {
    */
   lossAndGrad(objective: MlpObjective, f: tf.Tensor1D, weights: LossWeights): { loss: tf.Scalar; df: tf.Tensor1D };
   /**
+   * out[r] = Σ values[members[e]] for e from offsets[r] to offsets[r + 1] − 1, added in that order
+   * (the same bits every time): gradient shares of a row several pairs use, added back to it.
+   * offsets and members are int32; the result has offsets.size − 1 entries.
+   */
+  segmentSum(values: tf.Tensor1D, offsets: tf.Tensor1D, members: tf.Tensor1D): tf.Tensor1D;
+  /**
    * One Adam step (tfjs's formula, in the same order) on `variable` and its moments `m`, `v`, in
    * place. `grad` holds partial sums [parts, ...variable.shape].
    */

@@ -5,7 +5,17 @@ import { matMulPacksOperands } from './fastOps.ts';
 import { disposeMlp, initMlp, mlpForward, mlpVariables } from './mlp.ts';
 import { Rng } from './rng.ts';
 import { modelSchema } from './spec.ts';
-import { batchLoss, distinctPairs, distinctRows, makeOptimizer, shouldStopEarly, trainingStep, trainMember, type TrainingRows } from './train.ts';
+import {
+  batchLoss,
+  distinctPairs,
+  distinctRows,
+  makeOptimizer,
+  positionsBySlot,
+  shouldStopEarly,
+  trainingStep,
+  trainMember,
+  type TrainingRows,
+} from './train.ts';
 
 beforeAll(activateWasmBackend);
 
@@ -121,6 +131,11 @@ describe('MLP', () => {
     const data: TrainingRows = { embeddings, winners: Int32Array.from([0, 2, 2, 4]), losers: Int32Array.from([1, 0, 3, 5]) };
     const rowIds = Int32Array.from([0, 3, 1, 2, 4, 6, 7, 5]);
     expect(distinctRows(Int32Array.from([5, 2, 5, 9, 2]))).toEqual({ rows: Int32Array.from([5, 2, 9]), slots: Int32Array.from([0, 1, 0, 2, 1]) });
+    // Slot 3 has no position: an empty group.
+    expect(positionsBySlot(Int32Array.from([0, 1, 0, 2, 1, 4]), 5)).toEqual({
+      offsets: Int32Array.from([0, 2, 4, 5, 5, 6]),
+      members: Int32Array.from([0, 2, 1, 4, 3, 5]),
+    });
 
     const t = modelSchema.parse({ objective: 'clf-mlp', hidden: [6] }).training;
     const ours = initMlp(dim, [6], 'pytorch', rng.fork('init'));

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { Annotations } from './annotate.ts';
 import { throwIfCancelled, yieldToHost } from './cancel.ts';
 import type { EmbeddingStore } from './dataset.ts';
-import { activeFastOps, type AdamStepScalars, type FastMlpOps, type MlpObjective } from './fastOps.ts';
+import { activeFastOps, type AdamStepScalars, type FastMlpOps, type LossWeights, type MlpObjective } from './fastOps.ts';
 import {
   disposeMlp,
   initMlp,
@@ -143,7 +143,8 @@ type BatchPlan =
 
 /**
  * `shareResponses`: whether a BT response in several of the batch's pairs is forwarded once too,
- * which needs the backend to add its gradient shares back in a fixed order (spread below).
+ * which needs its gradient shares added back in a fixed order: `spread` below where the backend's
+ * scatter has one, the fused step's segment sum on WebGPU.
  */
 function planBatch(
   objective: Objective,
@@ -320,17 +321,21 @@ function fusedTrainingStep(
   optimizer: RewardAdam,
   rowIds: Int32Array,
 ): tf.Scalar {
-  // Duplicates forwarded once, as on the other path; a shared BT response is not (that would need
-  // its gradient shares added in a fixed order, and this step has no such scatter).
-  const plan = planBatch(objective, data, rowIds, false);
+  const plan = planBatch(objective, data, rowIds, true);
   return tf.tidy(() => {
     const last = params.weights.length - 1;
     // Forward, keeping each layer's input (the previous layer's ReLU output) for the backward pass.
     const inputs: tf.Tensor2D[] = [gatherEmbeddings(data, plan.rows)];
     for (let l = 0; l < last; l++) inputs.push(fast.dense(inputs[l], params.weights[l], params.biases[l], true));
     const f = tf.reshape(fast.dense(inputs[last], params.weights[last], params.biases[last], false), [-1]) as tf.Tensor1D;
+    const count = tf.tensor1d(plan.count);
     const wins = plan.kind === 'clf' ? tf.tensor1d(plan.wins) : null;
-    const { loss, df } = fast.lossAndGrad(objective, f, { count: tf.tensor1d(plan.count), wins, rows: plan.n });
+    // A BT response several pairs share was forwarded once: each pair's logits are gathered from
+    // its rows, and each row's gradient is its shares added up in a fixed order.
+    const shared = plan.kind === 'bt' ? plan.slots : null;
+    const { loss, df } = shared === null
+      ? fast.lossAndGrad(objective, f, { count, wins, rows: plan.n })
+      : sharedRowsLossAndGrad(fast, f, shared, plan.rows.length, { count, wins, rows: plan.n });
     // Backward: g is the gradient w.r.t. layer l's pre-activation.
     const vars: tf.Variable[] = [];
     const grads: tf.Tensor[] = [];
@@ -343,13 +348,47 @@ function fusedTrainingStep(
       // it is, so its update is skipped (two dispatches fewer).
       if (!(objective === 'bt-mlp' && l === last)) {
         vars.push(params.biases[l]);
-        grads.push(fast.biasGrad(g, objective === 'bt-mlp'));
+        // BT rows come as winner/loser halves unless responses are shared.
+        grads.push(fast.biasGrad(g, objective === 'bt-mlp' && shared === null));
       }
       if (l > 0) g = fast.denseInputGrad(g, params.weights[l], inputs[l]);
     }
     optimizer.applyFusedGradients(fast, vars, grads);
     return loss;
   });
+}
+
+/**
+ * The BT loss head when `rows` distinct rows were forwarded for pairs that share some: `slots`
+ * maps the pairs' 2·pairs positions (winners, then losers) to those rows.
+ */
+function sharedRowsLossAndGrad(
+  fast: FastMlpOps,
+  f: tf.Tensor1D,
+  slots: Int32Array,
+  rows: number,
+  weights: LossWeights,
+): { loss: tf.Scalar; df: tf.Tensor1D } {
+  const perPosition = fast.lossAndGrad('bt-mlp', tf.gather(f, tf.tensor1d(slots, 'int32')), weights);
+  const { offsets, members } = positionsBySlot(slots, rows);
+  const df = fast.segmentSum(perPosition.df, tf.tensor1d(offsets, 'int32'), tf.tensor1d(members, 'int32'));
+  return { loss: perPosition.loss, df };
+}
+
+/**
+ * The positions of `slots` grouped by slot, in increasing order within each: slot r's positions
+ * are members[offsets[r]] … members[offsets[r + 1] − 1].
+ */
+export function positionsBySlot(slots: Int32Array, count: number): { offsets: Int32Array; members: Int32Array } {
+  const offsets = new Int32Array(count + 1);
+  for (const slot of slots) offsets[slot + 1]++;
+  for (let r = 0; r < count; r++) offsets[r + 1] += offsets[r];
+  const next = offsets.slice(0, count);
+  const members = new Int32Array(slots.length);
+  slots.forEach((slot, position) => {
+    members[next[slot]++] = position;
+  });
+  return { offsets, members };
 }
 
 /**

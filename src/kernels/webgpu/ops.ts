@@ -4,7 +4,7 @@ import { adamUpdate } from './adam.ts';
 import { FLAG_ENABLED, FLAG_FUSED_STEP } from './config.ts';
 import { toTensor, webGpuBackend } from './device.ts';
 import { gemm } from './gemm.ts';
-import { colSum, lossAndGrad, rowDot } from './reductions.ts';
+import { colSum, lossAndGrad, rowDot, segmentSum } from './reductions.ts';
 import { mappedChunkUploads } from './upload.ts';
 
 /**
@@ -61,6 +61,16 @@ export const webGpuFastOps: FastMlpOps = {
     const b = webGpuBackend();
     const [loss, df] = lossAndGrad(b, objective, f, f.size, { count, wins, rows });
     return { loss: toTensor<tf.Rank.R0>(b, loss), df: toTensor<tf.Rank.R1>(b, df) };
+  },
+
+  segmentSum(values, offsets, members) {
+    const segments = offsets.size - 1;
+    const ints = offsets.dtype === 'int32' && members.dtype === 'int32';
+    if (!ints || values.dtype !== 'float32' || segments < 0) {
+      throw new Error(`segmentSum: incompatible inputs [${values.shape}] ${values.dtype}, offsets ${offsets.dtype}, members ${members.dtype}`);
+    }
+    const b = webGpuBackend();
+    return toTensor<tf.Rank.R1>(b, segmentSum(b, values, offsets, members, segments));
   },
 
   adamUpdate(variable, m, v, grad, s) {

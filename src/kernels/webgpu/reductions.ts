@@ -176,6 +176,38 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>) {
 }`;
 }
 
+/**
+ * out[r] = Σ_{e = offsets[r]}^{offsets[r+1]−1} values[members[e]], added in that order, one thread
+ * per segment: a scatter-add without atomics, so the same inputs give the same bits.
+ * values [V], offsets [segments + 1] int32, members [E] int32 → [segments].
+ */
+export function segmentSum(
+  b: WebGpuBackendInternals,
+  values: tf.TensorInfo,
+  offsets: tf.TensorInfo,
+  members: tf.TensorInfo,
+  segments: number,
+): tf.TensorInfo {
+  const k = kernel(b.device, 'segment_sum', 4, () => `
+struct Dims { segments: u32 }
+@group(0) @binding(0) var<storage, read> values: array<f32>;
+@group(0) @binding(1) var<storage, read> offsets: array<i32>;
+@group(0) @binding(2) var<storage, read> members: array<i32>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(4) var<uniform> dims: Dims;
+@compute @workgroup_size(256, 1, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let r = gid.x + gid.y * nwg.x * 256u;
+  if (r >= dims.segments) { return; }
+  var s = 0.0;
+  for (var e = offsets[r]; e < offsets[r + 1u]; e++) { s += values[members[e]]; }
+  out[r] = s;
+}`);
+  const out = allocate(b, [segments]);
+  dispatch(b, k, [values, offsets, members, out], [{ type: 'uint32', data: [segments] }], grid1d(segments), [out]);
+  return out;
+}
+
 /** A copy of `x`'s storage (`size` floats) into a new buffer. */
 export function copy(b: WebGpuBackendInternals, x: tf.TensorInfo, shape: number[], size: number): tf.TensorInfo {
   const k = kernel(b.device, 'copy', 2, () => `
