@@ -309,9 +309,9 @@ export function trainingStep(
 
 /**
  * The same step with a hand-written backward pass on the fast ops: one fused kernel per layer
- * forward; one loss-head kernel; per layer dW and db as partial sums, and dx with the previous
- * layer's ReLU mask fused in; one in-place Adam kernel per variable. No autodiff tape, no
- * readback.
+ * forward; one loss-head kernel (and a gather and a segment sum when pairs share responses); per
+ * layer dW and db as partial sums, and dx with the previous layer's ReLU mask fused in; one
+ * in-place Adam kernel per variable. No autodiff tape, no readback.
  */
 function fusedTrainingStep(
   fast: FastMlpOps,
