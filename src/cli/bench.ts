@@ -203,12 +203,6 @@ export async function runBench(args: string[]): Promise<number> {
   return 0;
 }
 
-/**
- * WebGPU kernel variants to time (`--webgpu-kernels`): 'stock' (tfjs's own ops), 'fused' (the
- * fused kernels as configured by default), a GEMM tile such as '128x128x16', or either of the
- * last two with '+autodiff' (fused kernels under tfjs autodiff instead of the hand-written step).
- * The first variant is left active for --e2e.
- */
 /** `--pairs-per-prompt N`: also time training where prompts hold N pairs of SHARED_RESPONSES responses. */
 function parsePairsPerPrompt(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
@@ -220,6 +214,12 @@ function parsePairsPerPrompt(value: string | undefined): number | undefined {
   return n;
 }
 
+/**
+ * WebGPU kernel variants to time (`--webgpu-kernels`): 'stock' (tfjs's own ops), 'fused' (the
+ * fused kernels as configured by default), a GEMM tile such as '128x128x16', or either of the
+ * last two with '+autodiff' (fused kernels under tfjs autodiff instead of the hand-written step).
+ * The first variant is left active for --e2e.
+ */
 function parseKernelVariant(variant: string): Parameters<typeof setWebGpuKernelConfig>[0] {
   if (variant === 'stock') return { enabled: false };
   const [tile, mode] = variant.split('+');
