@@ -7,7 +7,7 @@ import { summarize, timeEndToEnd, timeTraining, trainingWorkloadName, type Measu
 import { parseSpec } from '../core/spec.ts';
 import { activateWasmBackend } from '../testing/tf.ts';
 import { cli } from '../testing/cli.ts';
-import { ratiosAgainstTorch } from './bench.ts';
+import { formatEndToEnd, ratiosAgainstTorch } from './bench.ts';
 import { runTorchReference, type TorchReport } from './benchTorch.ts';
 
 const measurement = (host: string, backend: string, workload: string, median: number): Measurement => summarize(host, backend, workload, 'pairs/s', [median, median, median]);
@@ -51,6 +51,18 @@ describe('bench: comparison with PyTorch', () => {
     const got = await runTorchReference({ python: 'python3', device: 'cpu', batches: [512], runs: 3, e2e: false, script });
     expect(got).toMatchObject({ device: 'cpu', torch: '9.9', deviceName: 'cpu', threads: 2, e2e: null });
     expect(got.results[0].median).toBe(42);
+  });
+
+  it("prints each time to result with its result's quality, the reference's as well", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rl-torch-'));
+    const script = join(dir, 'e2e.py');
+    const e2e = { seconds: 57.25, trainSeconds: 21.3, scoreSeconds: 35.9, epochsRun: 6, stoppedEarly: true, testRows: 1_000_000, improvement: 2.4123, spearman: 0.8512 };
+    const report = { torch: '9.9', device: 'cpu', threads: 2, results: [], e2e };
+    await writeFile(script, `print(${JSON.stringify(JSON.stringify(report))})\n`);
+    const got = await runTorchReference({ python: 'python3', device: 'cpu', batches: [512], runs: 3, e2e: true, script });
+    expect(formatEndToEnd(got.e2e!)).toBe(
+      'paper default experiment, 1 seed: 57.3 s to result (6 epochs, stopped early, 1,000,000 test rows scored; BoN-500 improvement 2.412, Spearman 0.851)',
+    );
   });
 
   it('says what failed when the reference fails or cannot start', async () => {

@@ -289,8 +289,13 @@ export function ratiosAgainstTorch(ours: readonly Measurement[], torch: readonly
   return ratios;
 }
 
-function formatEndToEnd(e: { seconds: number; epochsRun: number; stoppedEarly: boolean; testRows: number }): string {
-  return `paper default experiment, 1 seed: ${e.seconds.toFixed(1)} s to result (${e.epochsRun} epochs${e.stoppedEarly ? ', stopped early' : ''}, ${e.testRows.toLocaleString('en')} test rows scored)`;
+type EndToEndLine = Pick<EndToEnd, 'seconds' | 'epochsRun' | 'stoppedEarly' | 'testRows' | 'improvement' | 'spearman'>;
+
+/** One line per time to result, with the result's quality beside it: times compare at equal quality. */
+export function formatEndToEnd(e: EndToEndLine): string {
+  const run = `${e.epochsRun} epochs${e.stoppedEarly ? ', stopped early' : ''}, ${e.testRows.toLocaleString('en')} test rows scored`;
+  const quality = `BoN-500 improvement ${e.improvement.toFixed(3)}, Spearman ${e.spearman.toFixed(3)}`;
+  return `paper default experiment, 1 seed: ${e.seconds.toFixed(1)} s to result (${run}; ${quality})`;
 }
 
 export function formatMeasurement(m: Measurement): string {

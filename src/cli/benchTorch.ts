@@ -20,6 +20,9 @@ export interface TorchEndToEnd {
   epochsRun: number;
   stoppedEarly: boolean;
   testRows: number;
+  /** The result's quality, computed as the engine's headline metrics are (after the clock stops). */
+  improvement: number;
+  spearman: number;
 }
 
 const SCRIPT = fileURLToPath(new URL('./bench/torch_reference.py', import.meta.url));
