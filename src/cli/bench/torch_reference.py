@@ -9,8 +9,9 @@ timed run. BT: a batch of B pairs forwards 2B rows in one call, loss softplus(-(
 CLF: a batch of B responses, BCE with logits. Scoring: the forward pass over device-resident
 8,192-row chunks, scores copied back to the host.
 
-Prints one JSON object on stdout: {"torch": version, "device": name, "threads": n, "results": [...]}
-with results shaped like the engine's Measurement (host "pytorch").
+Prints one JSON object on stdout: {"torch": version, "device": name, "threads": n, "results": [...],
+"e2e": {...} or null}, with results shaped like the engine's Measurement (host "pytorch") and e2e
+like its EndToEnd (time to result, and the result's BoN-500 improvement and Spearman).
 """
 import argparse
 import json
