@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activateWasmBackend } from '../testing/tf.ts';
-import { datasetFromSpec, runExperiment } from './experiment.ts';
+import type { EmbeddingStore } from './dataset.ts';
+import { datasetFromSpec, runExperiment, seedGroups } from './experiment.ts';
+import type { Progress } from './progress.ts';
 import type { ExperimentResult } from './result.ts';
 import { parseSpec, type ExperimentSpecInput } from './spec.ts';
 
@@ -108,6 +110,54 @@ describe('experiment on the demo dataset', () => {
       await expect(cancelled).rejects.toMatchObject({ name: 'CancelledError' });
       expect(tf.memory().numTensors).toBe(before);
     }
+  });
+
+  it('scores all seeds in one pass over the test split, with the results each seed gets alone', async () => {
+    const spec = smallSpec({ beta: 1, objective: 'bt-mlp', seeds: [3, 5, 8], extra: { training: { epochs: 2, batchSize: 1024 } } });
+    const dataset = datasetFromSpec(spec)!;
+    const inner = dataset.test.embeddings;
+    let rowsRead = 0;
+    const counting: EmbeddingStore = {
+      rows: inner.rows,
+      dim: inner.dim,
+      readRange: (start, end, signal, into) => {
+        rowsRead += end - start;
+        return inner.readRange(start, end, signal, into);
+      },
+      gather: (rows, signal) => inner.gather(rows, signal),
+    };
+    const progress: Progress[] = [];
+    const before = tf.memory().numTensors;
+    const together = await runExperiment(spec, { ...dataset, test: { ...dataset.test, embeddings: counting } }, { onProgress: (p) => progress.push(p) });
+    expect(rowsRead).toBe(inner.rows);
+    expect(tf.memory().numTensors).toBe(before);
+    for (const [i, seed] of spec.seeds.entries()) {
+      const alone = await run({ ...spec, seeds: [seed] });
+      expect(together.seeds[i]).toEqual(alone.seeds[0]);
+    }
+    // Each seed trained in turn, then one scoring stage for the three, then each evaluated.
+    const stages = progress.map((p) => `${p.stage} ${p.seedIndex}${p.seedCount ? `+${p.seedCount}` : ''}`).filter((s, i, all) => s !== all[i - 1]);
+    expect(stages).toEqual(['annotate 0', 'load 0', 'train 0', 'annotate 1', 'load 1', 'train 1', 'annotate 2', 'load 2', 'train 2', 'score 0+3', 'evaluate 0', 'evaluate 1', 'evaluate 2', 'done 2']);
+    expect(progress.every((p, i) => i === 0 || p.fraction >= progress[i - 1].fraction - 1e-12)).toBe(true);
+    // Cancelled while the second seed trains: the first seed's models, held for the shared pass, are freed.
+    const controller = new AbortController();
+    const cancelled = runExperiment(spec, dataset, { signal: controller.signal, onProgress: (p) => p.stage === 'train' && p.seedIndex === 1 && controller.abort() });
+    await expect(cancelled).rejects.toMatchObject({ name: 'CancelledError' });
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('groups seeds so that the models and scores held at once fit the budget', () => {
+    expect(seedGroups(5, 10, 25)).toEqual([
+      { first: 0, size: 2 },
+      { first: 2, size: 2 },
+      { first: 4, size: 1 },
+    ]);
+    expect(seedGroups(3, 100, 50)).toEqual([
+      { first: 0, size: 1 },
+      { first: 1, size: 1 },
+      { first: 2, size: 1 },
+    ]);
+    expect(seedGroups(5, 1, 1e9)).toEqual([{ first: 0, size: 5 }]);
   });
 
   it('trains CLF-GBDT (LightGBM defaults) on the classification rows: learns, deterministic, per-tree curve', async () => {

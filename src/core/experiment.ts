@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { annotate, labelPairs } from './annotate.ts';
+import { annotate, labelPairs, type AnnotationStats } from './annotate.ts';
 import { throwIfCancelled } from './cancel.ts';
 import { summarizeSplit, type Dataset, type Split } from './dataset.ts';
 import { makeDemoDataset } from './demo.ts';
@@ -14,14 +14,14 @@ import {
   summarizeSpearman,
   topHalfRate,
 } from './metrics.ts';
-import { etaSeconds, overallFraction, type Progress, type ProgressListener, type Stage } from './progress.ts';
+import { etaSeconds, overallFraction, type Progress, type ProgressListener, type SeedGroup, type Stage } from './progress.ts';
 import type { BackendInfo, ExperimentResult, ResultSummary, ScoreMetrics, SeedResult } from './result.ts';
 import { Rng } from './rng.ts';
 import { aggregateScores, DEFAULT_SCORE_CHUNK_ROWS, scoreRows } from './score.ts';
 import { deviationsOf, type ExperimentSpec } from './spec.ts';
 import { applySubsample, type SubsampleRecord } from './subsample.ts';
 import { gatherTrainingRows } from './train.ts';
-import { disposeModel, trainEnsemble } from './members.ts';
+import { disposeModel, trainEnsemble, type TrainedEnsemble } from './members.ts';
 import { ENGINE_VERSION, RESULT_FORMAT } from './version.ts';
 
 export interface RunOptions extends ProgressListener {
@@ -67,13 +67,16 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
   }
   const scale = resolveScale(spec.annotation.scale, dataset.info, dataset.train.rewards);
   const members = spec.model.ensemble.size;
+  const groups = seedGroups(spec.seeds.length, bytesPerSeed(spec, dataset), memoryCap / MODEL_SHARE_OF_CAP);
+  let group: SeedGroup = groups[0];
   const report = (stage: Stage, seedIndex: number, within: number, extra: { member?: number; epoch?: number; epochs?: number; step?: number; steps?: number; rows?: Progress['rows']; message: string }) => {
     if (!options.onProgress) return;
-    const fraction = overallFraction(stage, seedIndex, spec.seeds.length, within);
+    const fraction = overallFraction(stage, seedIndex, group, spec.seeds.length, within);
     options.onProgress({
       stage,
       seedIndex,
       seeds: spec.seeds.length,
+      ...(stage === 'score' && group.size > 1 ? { seedCount: group.size } : {}),
       member: extra.member ?? 0,
       members,
       epoch: extra.epoch,
@@ -88,56 +91,72 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
   };
 
   const seedResults: SeedResult[] = [];
-  for (let s = 0; s < spec.seeds.length; s++) {
-    const seed = spec.seeds[s];
-    const rng = Rng.fromSeed(seed);
-    throwIfCancelled(options.signal);
-    report('annotate', s, 0, { message: `seed ${seed}: annotating ${spec.annotation.budget} pairs` });
-    const { annotations, stats } = await timed('annotate', async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
-
-    report('load', s, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
-    const rows = await timed('load', () => gatherTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
-    const ensemble = await timed('train', () =>
-      trainEnsemble(spec, rows, seed, {
-        signal: options.signal,
-        onProgress: (m, within, detail) =>
-          report('train', s, (m + within) / members, { ...detail, member: m, message: `seed ${seed}: ${detail.message}` }),
-        onEpoch: (member, record) => options.onEpoch?.({ seedIndex: s, member, record }),
-      }),
-    );
+  for (group of groups) {
+    const trained: { seed: number; rng: Rng; stats: AnnotationStats; ensemble: TrainedEnsemble }[] = [];
     try {
-      report('score', s, 0, { message: `seed ${seed}: scoring ${dataset.test.embeddings.rows} test responses` });
-      const memberScores = await timed('score', () =>
-        scoreRows(dataset.test.embeddings, ensemble.models, {
-          chunkRows: scoreChunkRows,
-          signal: options.signal,
-          onChunk: (done, total) => report('score', s, done / total, { rows: { done, total }, message: `seed ${seed}: scored ${done}/${total} test responses` }),
-        }),
+      for (let s = group.first; s < group.first + group.size; s++) {
+        const seed = spec.seeds[s];
+        const rng = Rng.fromSeed(seed);
+        throwIfCancelled(options.signal);
+        report('annotate', s, 0, { message: `seed ${seed}: annotating ${spec.annotation.budget} pairs` });
+        const { annotations, stats } = await timed('annotate', async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
+
+        report('load', s, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
+        const rows = await timed('load', () => gatherTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
+        const ensemble = await timed('train', () =>
+          trainEnsemble(spec, rows, seed, {
+            signal: options.signal,
+            onProgress: (m, within, detail) =>
+              report('train', s, (m + within) / members, { ...detail, member: m, message: `seed ${seed}: ${detail.message}` }),
+            onEpoch: (member, record) => options.onEpoch?.({ seedIndex: s, member, record }),
+          }),
+        );
+        trained.push({ seed, rng, stats, ensemble });
+      }
+
+      // One pass over the test split for every model of the group: the split is read once, not
+      // once per seed (on a GPU or from a browser's files, reading is most of scoring's time).
+      const seedsNamed = group.size > 1 ? `seeds ${trained[0].seed}…${trained.at(-1)!.seed}` : `seed ${trained[0].seed}`;
+      report('score', group.first, 0, { message: `${seedsNamed}: scoring ${dataset.test.embeddings.rows} test responses` });
+      const allScores = await timed('score', () =>
+        scoreRows(
+          dataset.test.embeddings,
+          trained.flatMap((t) => t.ensemble.models),
+          {
+            chunkRows: scoreChunkRows,
+            signal: options.signal,
+            onChunk: (done, total) => report('score', group.first, done / total, { rows: { done, total }, message: `${seedsNamed}: scored ${done}/${total} test responses` }),
+          },
+        ),
       );
 
-      report('evaluate', s, 0, { message: `seed ${seed}: evaluating` });
-      const evalRng = rng.fork('evaluation');
-      const result = await timed('evaluate', async () => {
-        const heldOut = heldOutPairs(dataset.test, spec, scale, evalRng.fork('held-out'));
-        const evaluateScores = (scores: Float32Array) => evaluate(scores, dataset.test, spec, heldOut, evalRng.fork('bon'));
-        const seedResult: SeedResult = {
-          seed,
-          annotation: stats,
-          members: ensemble.reports,
-          metrics: evaluateScores(aggregateScores(memberScores, spec.model.ensemble.aggregation)),
-        };
-        if (members > 1) {
-          seedResult.aggregations = {
-            first: evaluateScores(aggregateScores(memberScores, 'first')),
-            mean: evaluateScores(aggregateScores(memberScores, 'mean')),
-            min: evaluateScores(aggregateScores(memberScores, 'min')),
+      for (const [i, t] of trained.entries()) {
+        const s = group.first + i;
+        const memberScores = allScores.slice(i * members, (i + 1) * members);
+        report('evaluate', s, 0, { message: `seed ${t.seed}: evaluating` });
+        const evalRng = t.rng.fork('evaluation');
+        const result = await timed('evaluate', async () => {
+          const heldOut = heldOutPairs(dataset.test, spec, scale, evalRng.fork('held-out'));
+          const evaluateScores = (scores: Float32Array) => evaluate(scores, dataset.test, spec, heldOut, evalRng.fork('bon'));
+          const seedResult: SeedResult = {
+            seed: t.seed,
+            annotation: t.stats,
+            members: t.ensemble.reports,
+            metrics: evaluateScores(aggregateScores(memberScores, spec.model.ensemble.aggregation)),
           };
-        }
-        return seedResult;
-      });
-      seedResults.push(result);
+          if (members > 1) {
+            seedResult.aggregations = {
+              first: evaluateScores(aggregateScores(memberScores, 'first')),
+              mean: evaluateScores(aggregateScores(memberScores, 'mean')),
+              min: evaluateScores(aggregateScores(memberScores, 'min')),
+            };
+          }
+          return seedResult;
+        });
+        seedResults.push(result);
+      }
     } finally {
-      ensemble.models.forEach(disposeModel);
+      for (const t of trained) t.ensemble.models.forEach(disposeModel);
     }
   }
   report('done', spec.seeds.length - 1, 1, { message: 'done' });
@@ -153,6 +172,30 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
     summary: summarize(seedResults),
     timings: { startedAt: new Date(started).toISOString(), totalMs: Date.now() - started, stagesMs },
   };
+}
+
+/**
+ * The models of one group's seeds and their scores of the test split are held at once: at most
+ * this fraction of the memory cap (default 1 GiB: 256 MB, some 17 seeds of the paper's MLP and a
+ * 1M-row test split); a seed that alone exceeds it is a group of its own.
+ */
+const MODEL_SHARE_OF_CAP = 4;
+
+/** Bytes one seed's models and test scores take: float32 MLP weights (trees count as none) and scores. */
+function bytesPerSeed(spec: ExperimentSpec, dataset: Dataset): number {
+  const widths = [dataset.test.embeddings.dim, ...spec.model.hidden, 1];
+  let params = 0;
+  for (let l = 0; l + 1 < widths.length; l++) params += (widths[l] + 1) * widths[l + 1];
+  const modelBytes = spec.model.objective === 'clf-gbdt' ? 0 : 4 * params;
+  return spec.model.ensemble.size * (modelBytes + 4 * dataset.test.embeddings.rows);
+}
+
+/** Consecutive seeds grouped so that each group's models and scores fit `budget` bytes. */
+export function seedGroups(seeds: number, bytesPerSeed: number, budget: number): SeedGroup[] {
+  const size = Math.max(1, Math.floor(budget / bytesPerSeed));
+  const groups: SeedGroup[] = [];
+  for (let first = 0; first < seeds; first += size) groups.push({ first, size: Math.min(size, seeds - first) });
+  return groups;
 }
 
 interface HeldOutPairs {

@@ -7,6 +7,8 @@ export interface Progress {
   /** 0-based index of the seed being run, of `seeds`. */
   seedIndex: number;
   seeds: number;
+  /** Seeds this stage covers at once, from `seedIndex` (scoring several seeds' models in one pass); 1 when absent. */
+  seedCount?: number;
   /** 0-based ensemble member being trained or scored, of `members`. */
   member: number;
   members: number;
@@ -43,11 +45,30 @@ const STAGE_WEIGHTS: Record<Exclude<Stage, 'done'>, [number, number]> = {
   evaluate: [0.95, 1],
 };
 
-export function overallFraction(stage: Stage, seedIndex: number, seeds: number, withinStage: number): number {
+/** A run of consecutive seeds that are trained one after another and then scored in one pass. */
+export interface SeedGroup {
+  first: number;
+  size: number;
+}
+
+/**
+ * Overall completion when seeds run in groups: each seed of a group is annotated, loaded and
+ * trained, the group is scored in one pass, then each seed is evaluated. Each seed's share of the
+ * stages is as in STAGE_WEIGHTS, so a group of one is a seed's stages in order.
+ */
+export function overallFraction(stage: Stage, seedIndex: number, group: SeedGroup, seeds: number, withinStage: number): number {
   if (stage === 'done') return 1;
   const [lo, hi] = STAGE_WEIGHTS[stage];
-  const clamped = Math.min(1, Math.max(0, withinStage));
-  return (seedIndex + lo + (hi - lo) * clamped) / seeds;
+  const w = Math.min(1, Math.max(0, withinStage));
+  const position = seedIndex - group.first;
+  const [trained, scored] = [STAGE_WEIGHTS.train[1], STAGE_WEIGHTS.score[1]];
+  const done =
+    stage === 'score'
+      ? group.size * (lo + (hi - lo) * w)
+      : stage === 'evaluate'
+        ? group.size * scored + position * (1 - scored) + (hi - lo) * w
+        : position * trained + lo + (hi - lo) * w;
+  return (group.first + done) / seeds;
 }
 
 export function etaSeconds(elapsedMs: number, fraction: number): number | null {

@@ -15,7 +15,8 @@ const STAGE_NAMES: Record<Progress['stage'], string> = {
 /** Where the run is: stage, seed, member, epoch, share done and the time left. */
 function describeProgress(p: Progress): string[] {
   const parts = [STAGE_NAMES[p.stage]];
-  if (p.seeds > 1) parts.push(`seed ${p.seedIndex + 1}/${p.seeds}`);
+  const count = p.seedCount ?? 1;
+  if (p.seeds > 1) parts.push(count > 1 ? `seeds ${p.seedIndex + 1}–${p.seedIndex + count}/${p.seeds}` : `seed ${p.seedIndex + 1}/${p.seeds}`);
   if (p.members > 1 && (p.stage === 'train' || p.stage === 'score')) parts.push(`member ${p.member + 1}/${p.members}`);
   if (p.stage === 'train' && p.epoch !== undefined) parts.push(`epoch ${p.epoch}/${p.epochs ?? '?'}`);
   return parts;
