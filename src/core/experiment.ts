@@ -68,9 +68,11 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
   const scale = resolveScale(spec.annotation.scale, dataset.info, dataset.train.rewards);
   const members = spec.model.ensemble.size;
   const groups = seedGroups(spec.seeds.length, bytesPerSeed(spec, dataset), memoryCap / MODEL_SHARE_OF_CAP);
-  let group: SeedGroup = groups[0];
+  // Every group but the last has the first one's size.
+  const groupOf = (seedIndex: number): SeedGroup => groups[Math.floor(seedIndex / groups[0].size)];
   const report = (stage: Stage, seedIndex: number, within: number, extra: { member?: number; epoch?: number; epochs?: number; step?: number; steps?: number; rows?: Progress['rows']; message: string }) => {
     if (!options.onProgress) return;
+    const group = groupOf(seedIndex);
     const fraction = overallFraction(stage, seedIndex, group, spec.seeds.length, within);
     options.onProgress({
       stage,
@@ -90,30 +92,56 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
     });
   };
 
-  const seedResults: SeedResult[] = [];
-  for (group of groups) {
-    const trained: { seed: number; rng: Rng; stats: AnnotationStats; ensemble: TrainedEnsemble }[] = [];
-    try {
-      for (let s = group.first; s < group.first + group.size; s++) {
-        const seed = spec.seeds[s];
-        const rng = Rng.fromSeed(seed);
-        throwIfCancelled(options.signal);
-        report('annotate', s, 0, { message: `seed ${seed}: annotating ${spec.annotation.budget} pairs` });
-        const { annotations, stats } = await timed('annotate', async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
+  type TrainedSeed = { seed: number; rng: Rng; stats: AnnotationStats; ensemble: TrainedEnsemble };
 
-        report('load', s, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
-        const rows = await timed('load', () => gatherTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
-        const ensemble = await timed('train', () =>
-          trainEnsemble(spec, rows, seed, {
-            signal: options.signal,
-            onProgress: (m, within, detail) =>
-              report('train', s, (m + within) / members, { ...detail, member: m, message: `seed ${seed}: ${detail.message}` }),
-            onEpoch: (member, record) => options.onEpoch?.({ seedIndex: s, member, record }),
-          }),
-        );
-        trained.push({ seed, rng, stats, ensemble });
+  const trainSeed = async (s: number): Promise<TrainedSeed> => {
+    const seed = spec.seeds[s];
+    const rng = Rng.fromSeed(seed);
+    throwIfCancelled(options.signal);
+    report('annotate', s, 0, { message: `seed ${seed}: annotating ${spec.annotation.budget} pairs` });
+    const { annotations, stats } = await timed('annotate', async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
+
+    report('load', s, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
+    const rows = await timed('load', () => gatherTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
+    const ensemble = await timed('train', () =>
+      trainEnsemble(spec, rows, seed, {
+        signal: options.signal,
+        onProgress: (m, within, detail) =>
+          report('train', s, (m + within) / members, { ...detail, member: m, message: `seed ${seed}: ${detail.message}` }),
+        onEpoch: (member, record) => options.onEpoch?.({ seedIndex: s, member, record }),
+      }),
+    );
+    return { seed, rng, stats, ensemble };
+  };
+
+  const evaluateSeed = (s: number, t: TrainedSeed, memberScores: Float32Array[]): Promise<SeedResult> => {
+    report('evaluate', s, 0, { message: `seed ${t.seed}: evaluating` });
+    const evalRng = t.rng.fork('evaluation');
+    return timed('evaluate', async () => {
+      const heldOut = heldOutPairs(dataset.test, spec, scale, evalRng.fork('held-out'));
+      const evaluateScores = (scores: Float32Array) => evaluate(scores, dataset.test, spec, heldOut, evalRng.fork('bon'));
+      const seedResult: SeedResult = {
+        seed: t.seed,
+        annotation: t.stats,
+        members: t.ensemble.reports,
+        metrics: evaluateScores(aggregateScores(memberScores, spec.model.ensemble.aggregation)),
+      };
+      if (members > 1) {
+        seedResult.aggregations = {
+          first: evaluateScores(aggregateScores(memberScores, 'first')),
+          mean: evaluateScores(aggregateScores(memberScores, 'mean')),
+          min: evaluateScores(aggregateScores(memberScores, 'min')),
+        };
       }
+      return seedResult;
+    });
+  };
 
+  const seedResults: SeedResult[] = [];
+  for (const group of groups) {
+    const trained: TrainedSeed[] = [];
+    try {
+      for (let s = group.first; s < group.first + group.size; s++) trained.push(await trainSeed(s));
       // One pass over the test split for every model of the group: the split is read once, not
       // once per seed (on a GPU or from a browser's files, reading is most of scoring's time).
       const seedsNamed = group.size > 1 ? `seeds ${trained[0].seed}…${trained.at(-1)!.seed}` : `seed ${trained[0].seed}`;
@@ -129,32 +157,7 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
           },
         ),
       );
-
-      for (const [i, t] of trained.entries()) {
-        const s = group.first + i;
-        const memberScores = allScores.slice(i * members, (i + 1) * members);
-        report('evaluate', s, 0, { message: `seed ${t.seed}: evaluating` });
-        const evalRng = t.rng.fork('evaluation');
-        const result = await timed('evaluate', async () => {
-          const heldOut = heldOutPairs(dataset.test, spec, scale, evalRng.fork('held-out'));
-          const evaluateScores = (scores: Float32Array) => evaluate(scores, dataset.test, spec, heldOut, evalRng.fork('bon'));
-          const seedResult: SeedResult = {
-            seed: t.seed,
-            annotation: t.stats,
-            members: t.ensemble.reports,
-            metrics: evaluateScores(aggregateScores(memberScores, spec.model.ensemble.aggregation)),
-          };
-          if (members > 1) {
-            seedResult.aggregations = {
-              first: evaluateScores(aggregateScores(memberScores, 'first')),
-              mean: evaluateScores(aggregateScores(memberScores, 'mean')),
-              min: evaluateScores(aggregateScores(memberScores, 'min')),
-            };
-          }
-          return seedResult;
-        });
-        seedResults.push(result);
-      }
+      for (const [i, t] of trained.entries()) seedResults.push(await evaluateSeed(group.first + i, t, allScores.slice(i * members, (i + 1) * members)));
     } finally {
       for (const t of trained) t.ensemble.models.forEach(disposeModel);
     }
