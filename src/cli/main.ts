@@ -9,7 +9,8 @@ import { bindFilesDataset, parseSpec, SpecError, type ExperimentSpec } from '../
 import { parseBackend, UsageError, activateBackend } from './backend.ts';
 import { runBench } from './bench.ts';
 import { openDataDirectory } from './dataDirectory.ts';
-import { explainQuestions, LAYOUT_OPTION_FORMS, parseLayoutOption } from './npyDataset.ts';
+import { byteSizeFlag, layoutFlag } from './flags.ts';
+import { explainQuestions } from './npyDataset.ts';
 import { PACK_USAGE, packCommand } from './pack.ts';
 import { PIPELINE_USAGE, pipelineCommand } from './pipeline/command.ts';
 import { progressPrinter } from './progressLine.ts';
@@ -28,8 +29,10 @@ usage:
                    time training and scoring on every backend found (README: Benchmarks)
   ${PACK_USAGE}
                    convert a .npy folder to train.arrow + test.arrow (optionally subsampled, float16)
-  reward-lab sweep --spec GRID.json --out DIR [--shard i/n] [--data DIR] [--backend wasm|cpu]
-                   run one shard of a grid; finished cells land in DIR/cells/ and are skipped on rerun
+  reward-lab sweep --spec GRID.json --out DIR [--shard i/n] [--data DIR [--layout NKD|KND]] [--backend wasm|cpu]
+                   [--memory-cap SIZE] [--quiet]
+                   run one shard of a grid; finished cells land in DIR/cells/ and are skipped on rerun;
+                   cells on one dataset share passes over its test split
   reward-lab merge DIR... [--out FILE]
                    combine the cells of shard folders into one result set (DIR/sweep-result.json)
   ${PIPELINE_USAGE}
@@ -60,7 +63,7 @@ async function main(argv: string[]): Promise<number> {
     case 'pack':
       return packCommand(rest);
     case 'sweep':
-      return sweepCommand(rest, (dir) => openDataDirectory(dir));
+      return sweepCommand(rest, openDataDirectory);
     case 'merge':
       return mergeCommand(rest);
     case 'pipeline':
@@ -114,15 +117,13 @@ async function runCommand(args: string[]): Promise<number> {
     strict: true,
   });
   let spec = await loadSpec(values.spec, values.preset);
-  const memoryCapBytes = values['memory-cap'] === undefined ? undefined : parseByteSize(values['memory-cap'], '--memory-cap');
+  const memoryCapBytes = byteSizeFlag(values['memory-cap'], '--memory-cap');
   const backendName = parseBackend(values.backend);
 
   let dataset: Dataset;
   let close = async () => {};
   if (values.data) {
-    const layout = values.layout === undefined ? undefined : parseLayoutOption(values.layout);
-    if (layout === null) throw new UsageError(`--layout must be ${LAYOUT_OPTION_FORMS}, got "${values.layout}"`);
-    const opened = await openDataDirectory(values.data, { layout });
+    const opened = await openDataDirectory(values.data, { layout: layoutFlag(values.layout) });
     dataset = opened;
     close = () => opened.close();
     spec = bindFilesDataset(spec, opened.info.id);
@@ -171,15 +172,6 @@ async function runCommand(args: string[]): Promise<number> {
     process.off('SIGINT', onSigint);
     await close();
   }
-}
-
-/** "1GiB", "512MiB", "64MB", "1e9" → bytes. */
-export function parseByteSize(text: string, flag: string): number {
-  const m = /^\s*([\d.]+(?:e\d+)?)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$/i.exec(text);
-  const units: Record<string, number> = { b: 1, kb: 1e3, kib: 1024, mb: 1e6, mib: 1 << 20, gb: 1e9, gib: 1 << 30 };
-  const bytes = m ? Number(m[1]) * units[(m[2] ?? 'b').toLowerCase()] : NaN;
-  if (!Number.isFinite(bytes) || bytes < 1) throw new UsageError(`${flag} must be a size like 1GiB, 512MiB or 100000000, got "${text}"`);
-  return Math.floor(bytes);
 }
 
 async function specCommand(args: string[]): Promise<number> {

@@ -20,7 +20,8 @@ import { ENGINE_VERSION } from '../core/version.ts';
 import { UsageError } from './backend.ts';
 import { ARROW_TEST_FILE, ARROW_TRAIN_FILE } from './dataDirectory.ts';
 import { FileSource } from './fileSource.ts';
-import { LAYOUT_OPTION_FORMS, openNpyDirectory, parseLayoutOption } from './npyDataset.ts';
+import { layoutFlag } from './flags.ts';
+import { openNpyDirectory } from './npyDataset.ts';
 import { formatSeconds } from './progressLine.ts';
 import { formatBytes } from '../core/units.ts';
 
@@ -160,8 +161,7 @@ export async function packCommand(args: string[]): Promise<number> {
     strict: true,
   });
   if (!values.data || !values.out) throw new UsageError('pack needs --data DIR (the .npy folder) and --out DIR (where to write the Arrow files)');
-  const layout = values.layout === undefined ? undefined : parseLayoutOption(values.layout);
-  if (layout === null) throw new UsageError(`--layout must be ${LAYOUT_OPTION_FORMS}, got "${values.layout}"`);
+  const layout = layoutFlag(values.layout);
   if (resolve(values.data) === resolve(values.out)) {
     throw new UsageError('--out must be a different folder from --data: a folder holding both .npy and Arrow files is ambiguous to `run --data`');
   }

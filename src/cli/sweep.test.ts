@@ -45,6 +45,23 @@ describe('reward-lab sweep / merge', () => {
     expect(set.cells.map((c) => c.cellKey)).toEqual(expandSweep(parseSweep(grid)).map((c) => c.key));
     expect(merged.stdout.trim().split('\n')).toHaveLength(4); // one table row per axis combination
     expect((await readdir(join(a, 'cells'))).every((n) => n.endsWith('.json'))).toBe(true);
+    // A shard's cells on one dataset run as one batch, sharing its passes over the test split.
+    expect(first.stderr).toMatch(/running 4 cells on dataset/);
+    expect(set.cells.every((c) => c.result.timings.batchOf === 4)).toBe(true);
+  });
+
+  it('names a failing cell, after writing the cells that finished before it', async () => {
+    const failing = { ...grid, axes: { 'annotation.budget': [300, 5000] }, seeds: [0] };
+    await writeFile(join(dir, 'failing.json'), JSON.stringify(failing));
+    const out = join(dir, 'failing');
+    const r = await cli(['sweep', '--spec', join(dir, 'failing.json'), '--out', out, '--memory-cap', '64MiB']);
+    expect(r.code).toBe(1);
+    const bad = expandSweep(parseSweep(failing))[1];
+    expect(r.stderr).toContain(`cell ${bad.id} ({"annotation.budget":5000} seed 0) failed: budget 5,000 needs 5,000 prompts`);
+    expect(await readdir(join(out, 'cells'))).toEqual([`${expandSweep(parseSweep(failing))[0].id}.json`]);
+    const flags = await cli(['sweep', '--spec', join(dir, 'failing.json'), '--out', out, '--memory-cap', 'lots']);
+    expect(flags.code).toBe(2);
+    expect(flags.stderr).toMatch(/--memory-cap must be a size like 1GiB/);
   });
 
   it('refuses to mix two sweeps in one folder', async () => {

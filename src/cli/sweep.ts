@@ -2,18 +2,22 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Dataset } from '../core/dataset.ts';
-import { datasetFromSpec, runExperiment } from '../core/experiment.ts';
-import { bindFilesDataset } from '../core/spec.ts';
-import { canonicalJson, expandSweep, mergeCellResults, parseShard, parseSweep, shardCells, sweepTable, type CellResult, type SweepSpec } from '../core/sweep.ts';
+import { datasetFromSpec, ExperimentFailedError, runExperiments } from '../core/experiment.ts';
+import { bindFilesDataset, type ExperimentSpec } from '../core/spec.ts';
+import { canonicalJson, expandSweep, mergeCellResults, parseShard, parseSweep, shardCells, sweepTable, type CellResult, type SweepCell, type SweepSpec } from '../core/sweep.ts';
+import type { NpyLayoutChoice } from '../core/npyDataset.ts';
 import { parseBackend, UsageError, activateBackend } from './backend.ts';
+import { byteSizeFlag, layoutFlag } from './flags.ts';
 
 /**
  * `reward-lab sweep` runs the cells of one shard of a grid, writing each finished cell to
- * OUT/cells/<id>.json (atomically, so an interrupted shard resumes where it stopped);
+ * OUT/cells/<id>.json (atomically, so an interrupted shard resumes where it stopped). Cells on
+ * one dataset run as a batch (runExperiments), which reads its test split once per group of
+ * cells whose models fit a quarter of the memory cap, not once per cell;
  * `reward-lab merge` combines the cells of one or more output folders into one result set.
  */
 
-export type DataLoader = (dir: string) => Promise<Dataset & { close(): Promise<void> }>;
+export type DataLoader = (dir: string, options: { layout?: NpyLayoutChoice }) => Promise<Dataset & { close(): Promise<void> }>;
 
 async function readJson(path: string, what: string): Promise<unknown> {
   let text: string;
@@ -55,11 +59,15 @@ export async function sweepCommand(args: string[], loadData: DataLoader): Promis
       out: { type: 'string' },
       data: { type: 'string' },
       backend: { type: 'string' },
+      layout: { type: 'string' },
+      'memory-cap': { type: 'string' },
       quiet: { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (!values.spec || !values.out) throw new UsageError('sweep needs --spec FILE and --out DIR');
+  const layout = layoutFlag(values.layout);
+  const memoryCapBytes = byteSizeFlag(values['memory-cap'], '--memory-cap');
   const sweep = parseSweep(await readJson(values.spec, 'sweep spec'));
   const { shard, shards } = parseShard(values.shard);
   const cells = shardCells(expandSweep(sweep), shard, shards);
@@ -72,25 +80,54 @@ export async function sweepCommand(args: string[], loadData: DataLoader): Promis
   say(`shard ${shard}/${shards}: ${cells.length} cells, ${cells.length - todo.length} already done, ${todo.length} to run`);
 
   await activateBackend(parseBackend(values.backend));
-  const data = values.data ? await loadData(values.data) : null;
+  const data = values.data ? await loadData(values.data, { layout }) : null;
   const controller = new AbortController();
   const onSigint = () => controller.abort();
   process.once('SIGINT', onSigint);
   try {
-    for (const [i, cell] of todo.entries()) {
-      const dataset = data ?? datasetFromSpec(cell.spec);
+    let finished = 0;
+    // Cells on one dataset run as one batch: their seeds share passes over its test split.
+    for (const batch of byDataset(todo)) {
+      const dataset = data ?? datasetFromSpec(batch[0].spec);
       if (!dataset) throw new UsageError('the sweep names a file dataset: pass its folder with --data DIR');
-      const spec = data ? bindFilesDataset(cell.spec, data.info.id) : cell.spec;
-      say(`[${i + 1}/${todo.length}] cell ${cell.id}: ${canonicalJson(cell.axes)} seed ${cell.seed}`);
-      const result = await runExperiment(spec, dataset, { signal: controller.signal });
-      const record: CellResult = { cellKey: cell.key, axes: cell.axes, seed: cell.seed, result };
-      await writeAtomically(join(values.out, 'cells', `${cell.id}.json`), `${JSON.stringify(record)}\n`);
+      const specs = batch.map((cell) => (data ? bindFilesDataset(cell.spec, data.info.id) : cell.spec));
+      say(`running ${batch.length} cells on dataset ${describeDataset(batch[0].spec)}`);
+      try {
+        await runExperiments(specs, dataset, {
+          signal: controller.signal,
+          memoryCapBytes,
+          onResult: async (i, result) => {
+            const cell = batch[i];
+            const record: CellResult = { cellKey: cell.key, axes: cell.axes, seed: cell.seed, result };
+            await writeAtomically(join(values.out!, 'cells', `${cell.id}.json`), `${JSON.stringify(record)}\n`);
+            say(`[${++finished}/${todo.length}] cell ${cell.id}: ${canonicalJson(cell.axes)} seed ${cell.seed}`);
+          },
+        });
+      } catch (error) {
+        if (!(error instanceof ExperimentFailedError)) throw error;
+        const cell = batch[error.experimentIndex];
+        throw new Error(`cell ${cell.id} (${canonicalJson(cell.axes)} seed ${cell.seed}) failed: ${error.message}`, { cause: error });
+      }
     }
   } finally {
     process.off('SIGINT', onSigint);
     await data?.close();
   }
   return 0;
+}
+
+/** Cells grouped by the dataset their specs name, in the order the groups first appear. */
+function byDataset(cells: readonly SweepCell[]): SweepCell[][] {
+  const groups = new Map<string, SweepCell[]>();
+  for (const cell of cells) {
+    const key = canonicalJson(cell.spec.dataset);
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  return [...groups.values()];
+}
+
+function describeDataset(spec: ExperimentSpec): string {
+  return spec.dataset.kind === 'files' ? `"${spec.dataset.id}"` : canonicalJson(spec.dataset);
 }
 
 /** A shard folder belongs to one sweep: refuse to mix cells of two grids. */

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activateWasmBackend } from '../testing/tf.ts';
 import type { EmbeddingStore } from './dataset.ts';
-import { datasetFromSpec, runExperiment, seedGroups } from './experiment.ts';
+import { bytesPerSeed, datasetFromSpec, ExperimentFailedError, firstPassSize, passGroups, runExperiment, runExperiments } from './experiment.ts';
 import type { Progress } from './progress.ts';
 import type { ExperimentResult } from './result.ts';
 import { parseSpec, type ExperimentSpecInput } from './spec.ts';
@@ -25,6 +25,23 @@ async function run(spec: ReturnType<typeof smallSpec>): Promise<ExperimentResult
 }
 
 const withoutTimings = (r: ExperimentResult) => ({ ...r, timings: null });
+
+/** The spec's demo dataset with a test store that counts the rows read from it. */
+function countingTestReads(spec: ReturnType<typeof smallSpec>) {
+  const dataset = datasetFromSpec(spec)!;
+  const inner = dataset.test.embeddings;
+  let rows = 0;
+  const counting: EmbeddingStore = {
+    rows: inner.rows,
+    dim: inner.dim,
+    readRange: (start, end, signal, into) => {
+      rows += end - start;
+      return inner.readRange(start, end, signal, into);
+    },
+    gather: (picked, signal) => inner.gather(picked, signal),
+  };
+  return { dataset: { ...dataset, test: { ...dataset.test, embeddings: counting } }, counting, rowsRead: () => rows };
+}
 
 describe('experiment on the demo dataset', () => {
   it('learns the reward with accurate labels (β = 10): both objectives', async () => {
@@ -114,22 +131,11 @@ describe('experiment on the demo dataset', () => {
 
   it('scores all seeds in one pass over the test split, with the results each seed gets alone', async () => {
     const spec = smallSpec({ beta: 1, objective: 'bt-mlp', seeds: [3, 5, 8], extra: { training: { epochs: 2, batchSize: 1024 } } });
-    const dataset = datasetFromSpec(spec)!;
-    const inner = dataset.test.embeddings;
-    let rowsRead = 0;
-    const counting: EmbeddingStore = {
-      rows: inner.rows,
-      dim: inner.dim,
-      readRange: (start, end, signal, into) => {
-        rowsRead += end - start;
-        return inner.readRange(start, end, signal, into);
-      },
-      gather: (rows, signal) => inner.gather(rows, signal),
-    };
+    const { dataset, counting, rowsRead } = countingTestReads(spec);
     const progress: Progress[] = [];
     const before = tf.memory().numTensors;
-    const together = await runExperiment(spec, { ...dataset, test: { ...dataset.test, embeddings: counting } }, { onProgress: (p) => progress.push(p) });
-    expect(rowsRead).toBe(inner.rows);
+    const together = await runExperiment(spec, dataset, { onProgress: (p) => progress.push(p) });
+    expect(rowsRead()).toBe(counting.rows);
     expect(tf.memory().numTensors).toBe(before);
     for (const [i, seed] of spec.seeds.entries()) {
       const alone = await run({ ...spec, seeds: [seed] });
@@ -147,17 +153,84 @@ describe('experiment on the demo dataset', () => {
   });
 
   it('groups seeds so that the models and scores held at once fit the budget', () => {
-    expect(seedGroups(5, 10, 25)).toEqual([
+    expect(passGroups([10, 10, 10, 10, 10], 25)).toEqual([
       { first: 0, size: 2 },
       { first: 2, size: 2 },
       { first: 4, size: 1 },
     ]);
-    expect(seedGroups(3, 100, 50)).toEqual([
+    // A seed over the budget is a group of its own; smaller ones fill the groups around it.
+    expect(passGroups([100, 20, 20, 30], 50)).toEqual([
       { first: 0, size: 1 },
-      { first: 1, size: 1 },
-      { first: 2, size: 1 },
+      { first: 1, size: 2 },
+      { first: 3, size: 1 },
     ]);
-    expect(seedGroups(5, 1, 1e9)).toEqual([{ first: 0, size: 5 }]);
+    expect(passGroups([1, 1, 1, 1, 1], 1e9)).toEqual([{ first: 0, size: 5 }]);
+    expect(passGroups([], 10)).toEqual([]);
+  });
+
+  it('runs a batch of experiments with one pass over the test split, each result as it would be alone', async () => {
+    const base = { extra: { training: { epochs: 2, batchSize: 1024 } } };
+    const specs = [
+      smallSpec({ ...base, beta: 1, objective: 'bt-mlp' }),
+      smallSpec({ ...base, beta: 10, objective: 'clf-mlp', seeds: [4, 2] }),
+      smallSpec({ beta: 3, objective: 'bt-mlp', extra: { ...base.extra, ensemble: { size: 2, aggregation: 'mean' } } }),
+    ];
+    const { dataset, counting, rowsRead } = countingTestReads(specs[0]);
+    const finished: number[] = [];
+    const progress: Progress[] = [];
+    const before = tf.memory().numTensors;
+    const together = await runExperiments(specs, dataset, { onResult: (i) => void finished.push(i), onProgress: (p) => progress.push(p) });
+    expect(rowsRead()).toBe(counting.rows);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(finished).toEqual([0, 1, 2]);
+    for (const [i, spec] of specs.entries()) {
+      const alone = await run(spec);
+      expect(withoutTimings(together[i])).toEqual(withoutTimings(alone));
+      const { totalMs, stagesMs, batchOf } = together[i].timings;
+      expect(batchOf).toBe(3);
+      expect(totalMs).toBeCloseTo(Object.values(stagesMs).reduce((a, b) => a + b, 0), 6);
+    }
+    // Four seeds trained in turn, one scoring pass for the three experiments, then four evaluations.
+    const stages = progress
+      .map((p) => `${p.stage} ${p.experimentIndex}.${p.seedIndex}${p.experimentCount ? `+${p.experimentCount}` : ''}`)
+      .filter((x, i, all) => x !== all[i - 1]);
+    expect(stages).toEqual([
+      ...['0.0', '1.0', '1.1', '2.0'].flatMap((u) => [`annotate ${u}`, `load ${u}`, `train ${u}`]),
+      'score 0.0+3',
+      ...['0.0', '1.0', '1.1', '2.0'].map((u) => `evaluate ${u}`),
+      'done 2.0',
+    ]);
+    expect(progress.every((p, i) => i === 0 || p.fraction >= progress[i - 1].fraction - 1e-12)).toBe(true);
+    expect(progress.every((p) => p.experiments === 3)).toBe(true);
+
+    // A memory cap that holds the models of two seeds at a time: two passes, results unchanged.
+    const cap = 4 * 2.5 * bytesPerSeed(specs[0], dataset);
+    expect(firstPassSize(specs, dataset, cap)).toBe(1);
+    expect(firstPassSize(specs.slice(1), dataset, cap)).toBe(1);
+    expect(firstPassSize([specs[0], specs[0], specs[0]], dataset, cap)).toBe(2);
+    expect(firstPassSize(specs, dataset)).toBe(3);
+    // (Fewer pairs, so that their training rows fit that cap too.)
+    const fewer = specs.slice(0, 2).map((spec) => ({ ...spec, annotation: { ...spec.annotation, budget: 1000 } }));
+    const onePass = await runExperiments(fewer, dataset);
+    const reads = rowsRead();
+    const twoPasses = await runExperiments(fewer, dataset, { memoryCapBytes: cap });
+    expect(rowsRead() - reads).toBe(2 * counting.rows);
+    twoPasses.forEach((r, i) => expect(r.seeds).toEqual(onePass[i].seeds));
+  });
+
+  it('names the experiment of a batch that failed, and refuses a batch over two datasets', async () => {
+    const good = smallSpec({ beta: 1, objective: 'bt-mlp', extra: { training: { epochs: 1, batchSize: 1024 } } });
+    const tooBig = { ...good, annotation: { ...good.annotation, budget: 5000 } };
+    const before = tf.memory().numTensors;
+    const finished: ExperimentResult[] = [];
+    const failure = await runExperiments([good, tooBig, good], datasetFromSpec(good)!, { onResult: (_, r) => void finished.push(r) }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(ExperimentFailedError);
+    // The experiment trained before the failing one is still scored, evaluated and reported.
+    expect(finished.map((r) => r.seeds)).toEqual([(await run(good)).seeds]);
+    expect(failure).toMatchObject({ experimentIndex: 1, message: expect.stringMatching(/budget 5,?000 needs 5,?000 prompts .* only 4,?000/) });
+    expect(tf.memory().numTensors).toBe(before);
+    const other = { ...good, dataset: { ...good.dataset, dim: 32 } };
+    await expect(runExperiments([good, other], datasetFromSpec(good)!)).rejects.toThrow(/experiment 2 differs from the first in "dataset"/);
   });
 
   it('trains CLF-GBDT (LightGBM defaults) on the classification rows: learns, deterministic, per-tree curve', async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { annotate, labelPairs, type AnnotationStats } from './annotate.ts';
-import { throwIfCancelled } from './cancel.ts';
+import { isCancelled, throwIfCancelled } from './cancel.ts';
 import { summarizeSplit, type Dataset, type Split } from './dataset.ts';
 import { makeDemoDataset } from './demo.ts';
 import { resolveScale, type ResolvedScale } from './labeler.ts';
@@ -20,6 +20,7 @@ import { Rng } from './rng.ts';
 import { aggregateScores, DEFAULT_SCORE_CHUNK_ROWS, scoreRows } from './score.ts';
 import { deviationsOf, type ExperimentSpec } from './spec.ts';
 import { applySubsample, type SubsampleRecord } from './subsample.ts';
+import { canonicalJson } from './sweep.ts';
 import { gatherTrainingRows } from './train.ts';
 import { disposeModel, trainEnsemble, type TrainedEnsemble } from './members.ts';
 import { ENGINE_VERSION, RESULT_FORMAT } from './version.ts';
@@ -42,45 +43,95 @@ export function datasetFromSpec(spec: ExperimentSpec): Dataset | null {
 
 /** Runs annotate → train → score → evaluate for every seed of the spec. */
 export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, options: RunOptions = {}): Promise<ExperimentResult> {
+  const [result] = await runExperiments([spec], fullDataset, options);
+  return result;
+}
+
+export interface BatchOptions extends RunOptions {
+  /** Each experiment's result as soon as its last seed is evaluated; awaited before the run goes on (to store it, say). */
+  onResult?: (index: number, result: ExperimentResult) => void | Promise<void>;
+}
+
+/** One experiment of a batch failed (not cancelled); `experimentIndex` says which. */
+export class ExperimentFailedError extends Error {
+  constructor(
+    readonly experimentIndex: number,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'ExperimentFailedError';
+  }
+}
+
+/** A seed of one experiment of a batch: the unit that is trained, scored and evaluated. */
+interface Unit {
+  experiment: number;
+  seedIndex: number;
+}
+
+/**
+ * Runs several experiments on one dataset (a sweep's cells, say) as if each ran alone: every
+ * result equals that of `runExperiment` on its spec, timings aside. What they share is the pass
+ * over the test split: the seeds of consecutive experiments are trained one after another and
+ * then all their models score each chunk of the split as it is read, so the split is read once
+ * per group of seeds whose models and scores fit a quarter of the memory cap, not once per seed.
+ * All specs must name the same dataset (and subsample).
+ */
+export async function runExperiments(specs: readonly ExperimentSpec[], fullDataset: Dataset, options: BatchOptions = {}): Promise<ExperimentResult[]> {
+  if (specs.length === 0) return [];
   await tf.ready();
-  const { dataset, records: subsample } =
-    spec.dataset.kind === 'files' && spec.dataset.subsample ? applySubsample(fullDataset, spec.dataset.subsample) : { dataset: fullDataset, records: [] };
+  const batch = specs.length > 1;
+  const { dataset, subsample } = sharedDataset(specs, fullDataset);
   const memoryCap = options.memoryCapBytes ?? DEFAULT_MEMORY_CAP_BYTES;
   const rowBytes = dataset.test.embeddings.dim * 4;
   // Scoring holds two chunks: the one being scored and the next one being read.
   const scoreChunkRows = Math.min(options.scoreChunkRows ?? DEFAULT_SCORE_CHUNK_ROWS, Math.floor(memoryCap / rowBytes / 2));
   if (scoreChunkRows < 1) throw new RangeError(`the memory cap of ${memoryCap} bytes cannot hold two ${rowBytes}-byte embedding rows (one being scored, the next being read)`);
   const started = Date.now();
-  const stagesMs: Record<string, number> = {};
-  const timed = async <T>(stage: Stage, work: () => Promise<T>): Promise<T> => {
+  const experiments = specs.map((spec) => ({
+    spec,
+    scale: resolveScale(spec.annotation.scale, dataset.info, dataset.train.rewards),
+    startedAt: started,
+    stagesMs: {} as Record<string, number>,
+    seeds: [] as SeedResult[],
+  }));
+  const units: Unit[] = specs.flatMap((spec, experiment) => spec.seeds.map((_, seedIndex) => ({ experiment, seedIndex })));
+  const groups = passGroups(units.map((u) => bytesPerSeed(specs[u.experiment], dataset)), memoryCap / MODEL_SHARE_OF_CAP);
+  const groupOf = (unit: number): SeedGroup => groups.find((g) => unit < g.first + g.size)!;
+  const results: ExperimentResult[] = [];
+
+  const timed = async <T>(stage: Stage, experiment: number, work: () => Promise<T>): Promise<T> => {
     const t0 = performanceNow();
     try {
       return await work();
     } finally {
-      stagesMs[stage] = (stagesMs[stage] ?? 0) + performanceNow() - t0;
+      const stages = experiments[experiment].stagesMs;
+      stages[stage] = (stages[stage] ?? 0) + performanceNow() - t0;
     }
   };
-  if (dataset.train.embeddings.dim !== dataset.test.embeddings.dim) {
-    throw new RangeError(
-      `train embeddings are ${dataset.train.embeddings.dim}-d but test embeddings ${dataset.test.embeddings.dim}-d`,
-    );
-  }
-  const scale = resolveScale(spec.annotation.scale, dataset.info, dataset.train.rewards);
-  const members = spec.model.ensemble.size;
-  const groups = seedGroups(spec.seeds.length, bytesPerSeed(spec, dataset), memoryCap / MODEL_SHARE_OF_CAP);
-  // Every group but the last has the first one's size.
-  const groupOf = (seedIndex: number): SeedGroup => groups[Math.floor(seedIndex / groups[0].size)];
-  const report = (stage: Stage, seedIndex: number, within: number, extra: { member?: number; epoch?: number; epochs?: number; step?: number; steps?: number; rows?: Progress['rows']; message: string }) => {
+  /** Names the failing experiment of a batch; a lone experiment's errors pass as they are. */
+  const failing = async <T>(unit: number, work: () => Promise<T>): Promise<T> => {
+    try {
+      return await work();
+    } catch (error) {
+      throw batch && !isCancelled(error) ? new ExperimentFailedError(units[unit].experiment, error) : error;
+    }
+  };
+  const report = (stage: Stage, unit: number, within: number, extra: { member?: number; epoch?: number; epochs?: number; step?: number; steps?: number; rows?: Progress['rows']; message: string }) => {
     if (!options.onProgress) return;
-    const group = groupOf(seedIndex);
-    const fraction = overallFraction(stage, seedIndex, group, spec.seeds.length, within);
+    const { experiment, seedIndex } = units[unit];
+    const group = groupOf(unit);
+    const fraction = overallFraction(stage, unit, group, units.length, within);
+    const passExperiments = units[group.first + group.size - 1].experiment - units[group.first].experiment + 1;
     options.onProgress({
       stage,
       seedIndex,
-      seeds: spec.seeds.length,
+      seeds: specs[experiment].seeds.length,
+      ...(batch ? { experimentIndex: experiment, experiments: specs.length } : {}),
       ...(stage === 'score' && group.size > 1 ? { seedCount: group.size } : {}),
+      ...(stage === 'score' && passExperiments > 1 ? { experimentCount: passExperiments } : {}),
       member: extra.member ?? 0,
-      members,
+      members: specs[experiment].model.ensemble.size,
       epoch: extra.epoch,
       epochs: extra.epochs,
       step: extra.step,
@@ -88,36 +139,42 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
       rows: extra.rows,
       fraction,
       etaSeconds: etaSeconds(Date.now() - started, fraction),
-      message: extra.message,
+      message: batch ? `experiment ${experiment + 1}/${specs.length}, ${extra.message}` : extra.message,
     });
   };
 
-  type TrainedSeed = { seed: number; rng: Rng; stats: AnnotationStats; ensemble: TrainedEnsemble };
+  type TrainedSeed = { unit: number; seed: number; rng: Rng; stats: AnnotationStats; ensemble: TrainedEnsemble };
 
-  const trainSeed = async (s: number): Promise<TrainedSeed> => {
-    const seed = spec.seeds[s];
+  const trainSeed = async (unit: number): Promise<TrainedSeed> => {
+    const { experiment: e, seedIndex } = units[unit];
+    const { spec, scale } = experiments[e];
+    const seed = spec.seeds[seedIndex];
+    const members = spec.model.ensemble.size;
     const rng = Rng.fromSeed(seed);
+    if (batch && seedIndex === 0) experiments[e].startedAt = Date.now();
     throwIfCancelled(options.signal);
-    report('annotate', s, 0, { message: `seed ${seed}: annotating ${spec.annotation.budget} pairs` });
-    const { annotations, stats } = await timed('annotate', async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
+    report('annotate', unit, 0, { message: `seed ${seed}: annotating ${spec.annotation.budget} pairs` });
+    const { annotations, stats } = await timed('annotate', e, async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
 
-    report('load', s, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
-    const rows = await timed('load', () => gatherTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
-    const ensemble = await timed('train', () =>
+    report('load', unit, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
+    const rows = await timed('load', e, () => gatherTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
+    const ensemble = await timed('train', e, () =>
       trainEnsemble(spec, rows, seed, {
         signal: options.signal,
         onProgress: (m, within, detail) =>
-          report('train', s, (m + within) / members, { ...detail, member: m, message: `seed ${seed}: ${detail.message}` }),
-        onEpoch: (member, record) => options.onEpoch?.({ seedIndex: s, member, record }),
+          report('train', unit, (m + within) / members, { ...detail, member: m, message: `seed ${seed}: ${detail.message}` }),
+        onEpoch: (member, record) => options.onEpoch?.({ seedIndex, member, record, ...(batch ? { experimentIndex: e } : {}) }),
       }),
     );
-    return { seed, rng, stats, ensemble };
+    return { unit, seed, rng, stats, ensemble };
   };
 
-  const evaluateSeed = (s: number, t: TrainedSeed, memberScores: Float32Array[]): Promise<SeedResult> => {
-    report('evaluate', s, 0, { message: `seed ${t.seed}: evaluating` });
+  const evaluateSeed = (t: TrainedSeed, memberScores: Float32Array[]): Promise<SeedResult> => {
+    const e = units[t.unit].experiment;
+    const { spec, scale } = experiments[e];
+    report('evaluate', t.unit, 0, { message: `seed ${t.seed}: evaluating` });
     const evalRng = t.rng.fork('evaluation');
-    return timed('evaluate', async () => {
+    return timed('evaluate', e, async () => {
       const heldOut = heldOutPairs(dataset.test, spec, scale, evalRng.fork('held-out'));
       const evaluateScores = (scores: Float32Array) => evaluate(scores, dataset.test, spec, heldOut, evalRng.fork('bon'));
       const seedResult: SeedResult = {
@@ -126,7 +183,7 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
         members: t.ensemble.reports,
         metrics: evaluateScores(aggregateScores(memberScores, spec.model.ensemble.aggregation)),
       };
-      if (members > 1) {
+      if (spec.model.ensemble.size > 1) {
         seedResult.aggregations = {
           first: evaluateScores(aggregateScores(memberScores, 'first')),
           mean: evaluateScores(aggregateScores(memberScores, 'mean')),
@@ -137,44 +194,110 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
     });
   };
 
-  const seedResults: SeedResult[] = [];
+  const finish = (e: number): ExperimentResult => {
+    const { spec, stagesMs, startedAt, seeds } = experiments[e];
+    const stageSum = Object.values(stagesMs).reduce((a, b) => a + b, 0);
+    return {
+      format: RESULT_FORMAT,
+      engineVersion: ENGINE_VERSION,
+      spec,
+      deviations: [...deviationsOf(spec), ...[...(dataset.info.subsample ?? []), ...subsample].map(describeSubsample)],
+      dataset: { info: dataset.info, train: summarizeSplit(dataset.train), test: summarizeSplit(dataset.test), subsample },
+      backend: options.backend ?? { name: tf.getBackend() },
+      seeds,
+      summary: summarize(seeds),
+      timings: {
+        startedAt: new Date(startedAt).toISOString(),
+        totalMs: batch ? stageSum : Date.now() - started,
+        stagesMs,
+        ...(batch ? { batchOf: specs.length } : {}),
+      },
+    };
+  };
+
   for (const group of groups) {
     const trained: TrainedSeed[] = [];
+    let failure: ExperimentFailedError | null = null;
     try {
-      for (let s = group.first; s < group.first + group.size; s++) trained.push(await trainSeed(s));
+      for (let u = group.first; u < group.first + group.size && !failure; u++) {
+        try {
+          trained.push(await failing(u, () => trainSeed(u)));
+        } catch (error) {
+          if (!(error instanceof ExperimentFailedError)) throw error;
+          failure = error;
+        }
+      }
+      // The other experiments trained so far are finished and reported before the failure is.
+      const scored = failure ? trained.filter((t) => units[t.unit].experiment !== failure!.experimentIndex) : trained;
+      if (scored.length === 0) throw failure;
       // One pass over the test split for every model of the group: the split is read once, not
       // once per seed (on a GPU or from a browser's files, reading is most of scoring's time).
-      const seedsNamed = group.size > 1 ? `seeds ${trained[0].seed}…${trained.at(-1)!.seed}` : `seed ${trained[0].seed}`;
-      report('score', group.first, 0, { message: `${seedsNamed}: scoring ${dataset.test.embeddings.rows} test responses` });
-      const allScores = await timed('score', () =>
-        scoreRows(
-          dataset.test.embeddings,
-          trained.flatMap((t) => t.ensemble.models),
-          {
-            chunkRows: scoreChunkRows,
-            signal: options.signal,
-            onChunk: (done, total) => report('score', group.first, done / total, { rows: { done, total }, message: `${seedsNamed}: scored ${done}/${total} test responses` }),
-          },
-        ),
-      );
-      for (const [i, t] of trained.entries()) seedResults.push(await evaluateSeed(group.first + i, t, allScores.slice(i * members, (i + 1) * members)));
+      const models = scored.flatMap((t) => t.ensemble.models);
+      const named = passName(scored.map((t) => ({ ...units[t.unit], seed: t.seed })), batch);
+      report('score', scored[0].unit, 0, { message: `${named}: scoring ${dataset.test.embeddings.rows} test responses` });
+      const t0 = performanceNow();
+      const allScores = await scoreRows(dataset.test.embeddings, models, {
+        chunkRows: scoreChunkRows,
+        signal: options.signal,
+        onChunk: (done, total) => report('score', scored[0].unit, done / total, { rows: { done, total }, message: `${named}: scored ${done}/${total} test responses` }),
+      });
+      // A shared pass's time is split among the experiments by their number of models in it.
+      const passMs = performanceNow() - t0;
+      let offset = 0;
+      for (const t of scored) {
+        const e = units[t.unit].experiment;
+        const count = t.ensemble.models.length;
+        const stages = experiments[e].stagesMs;
+        stages.score = (stages.score ?? 0) + (passMs * count) / models.length;
+        const seedResult = await failing(t.unit, () => evaluateSeed(t, allScores.slice(offset, offset + count)));
+        offset += count;
+        experiments[e].seeds.push(seedResult);
+        if (experiments[e].seeds.length === specs[e].seeds.length) {
+          results[e] = finish(e);
+          await options.onResult?.(e, results[e]);
+        }
+      }
+      if (failure) throw failure;
     } finally {
       for (const t of trained) t.ensemble.models.forEach(disposeModel);
     }
   }
-  report('done', spec.seeds.length - 1, 1, { message: 'done' });
+  report('done', units.length - 1, 1, { message: 'done' });
+  return results;
+}
 
-  return {
-    format: RESULT_FORMAT,
-    engineVersion: ENGINE_VERSION,
-    spec,
-    deviations: [...deviationsOf(spec), ...[...(dataset.info.subsample ?? []), ...subsample].map(describeSubsample)],
-    dataset: { info: dataset.info, train: summarizeSplit(dataset.train), test: summarizeSplit(dataset.test), subsample },
-    backend: options.backend ?? { name: tf.getBackend() },
-    seeds: seedResults,
-    summary: summarize(seedResults),
-    timings: { startedAt: new Date(started).toISOString(), totalMs: Date.now() - started, stagesMs },
-  };
+/** How the progress line names the seeds of a scoring pass. */
+function passName(seeds: readonly (Unit & { seed: number })[], batch: boolean): string {
+  const [first, last] = [seeds[0], seeds.at(-1)!];
+  if (!batch) return seeds.length > 1 ? `seeds ${first.seed}…${last.seed}` : `seed ${first.seed}`;
+  return first.experiment === last.experiment ? `seeds of experiment ${first.experiment + 1}` : `experiments ${first.experiment + 1}…${last.experiment + 1}`;
+}
+
+/** The dataset every spec of a batch runs on: the full one with their (one) subsample applied. */
+function sharedDataset(specs: readonly ExperimentSpec[], fullDataset: Dataset): { dataset: Dataset; subsample: SubsampleRecord[] } {
+  const first = specs[0].dataset;
+  const key = canonicalJson(first);
+  const other = specs.findIndex((s) => canonicalJson(s.dataset) !== key);
+  if (other >= 0) throw new RangeError(`experiments run together must name the same dataset: experiment ${other + 1} differs from the first in "dataset"`);
+  const { dataset, records } = first.kind === 'files' && first.subsample ? applySubsample(fullDataset, first.subsample) : { dataset: fullDataset, records: [] };
+  if (dataset.train.embeddings.dim !== dataset.test.embeddings.dim) {
+    throw new RangeError(`train embeddings are ${dataset.train.embeddings.dim}-d but test embeddings ${dataset.test.embeddings.dim}-d`);
+  }
+  return { dataset, subsample: records };
+}
+
+/**
+ * How many of the leading experiments share the first scoring pass of `runExperiments` (at least
+ * one): a runner that stores results between passes runs these, then asks again for the rest.
+ */
+export function firstPassSize(specs: readonly ExperimentSpec[], fullDataset: Dataset, memoryCapBytes = DEFAULT_MEMORY_CAP_BYTES): number {
+  if (specs.length === 0) return 0;
+  const { dataset } = sharedDataset(specs, fullDataset);
+  const bytes = specs.flatMap((spec) => spec.seeds.map(() => bytesPerSeed(spec, dataset)));
+  let seeds = passGroups(bytes, memoryCapBytes / MODEL_SHARE_OF_CAP)[0].size;
+  let experiments = 0;
+  while (experiments < specs.length && specs[experiments].seeds.length <= seeds) seeds -= specs[experiments++].seeds.length;
+  return Math.max(1, experiments);
 }
 
 /**
@@ -185,7 +308,7 @@ export async function runExperiment(spec: ExperimentSpec, fullDataset: Dataset, 
 const MODEL_SHARE_OF_CAP = 4;
 
 /** Bytes one seed's models and test scores take: float32 MLP weights (trees count as none) and scores. */
-function bytesPerSeed(spec: ExperimentSpec, dataset: Dataset): number {
+export function bytesPerSeed(spec: ExperimentSpec, dataset: Dataset): number {
   const widths = [dataset.test.embeddings.dim, ...spec.model.hidden, 1];
   let params = 0;
   for (let l = 0; l + 1 < widths.length; l++) params += (widths[l] + 1) * widths[l + 1];
@@ -193,11 +316,18 @@ function bytesPerSeed(spec: ExperimentSpec, dataset: Dataset): number {
   return spec.model.ensemble.size * (modelBytes + 4 * dataset.test.embeddings.rows);
 }
 
-/** Consecutive seeds grouped so that each group's models and scores fit `budget` bytes. */
-export function seedGroups(seeds: number, bytesPerSeed: number, budget: number): SeedGroup[] {
-  const size = Math.max(1, Math.floor(budget / bytesPerSeed));
+/** Consecutive seeds grouped so that each group's models and scores fit `budget` bytes (a seed over it alone). */
+export function passGroups(bytesPerSeed: readonly number[], budget: number): SeedGroup[] {
   const groups: SeedGroup[] = [];
-  for (let first = 0; first < seeds; first += size) groups.push({ first, size: Math.min(size, seeds - first) });
+  let held = Infinity;
+  for (const [i, bytes] of bytesPerSeed.entries()) {
+    if (held + bytes > budget) {
+      groups.push({ first: i, size: 0 });
+      held = 0;
+    }
+    groups.at(-1)!.size++;
+    held += bytes;
+  }
   return groups;
 }
 

@@ -9,6 +9,11 @@ export interface Progress {
   seeds: number;
   /** Seeds this stage covers at once, from `seedIndex` (scoring several seeds' models in one pass); 1 when absent. */
   seedCount?: number;
+  /** In a batch of experiments (runExperiments): the 0-based experiment whose seed this is, of `experiments`. */
+  experimentIndex?: number;
+  experiments?: number;
+  /** Experiments this stage covers at once, from `experimentIndex` (a scoring pass shared by several); 1 when absent. */
+  experimentCount?: number;
   /** 0-based ensemble member being trained or scored, of `members`. */
   member: number;
   members: number;
@@ -26,6 +31,8 @@ export interface Progress {
 }
 
 export interface EpochEvent {
+  /** In a batch of experiments: the experiment of the seed. */
+  experimentIndex?: number;
   seedIndex: number;
   member: number;
   record: EpochRecord;
@@ -45,7 +52,7 @@ const STAGE_WEIGHTS: Record<Exclude<Stage, 'done'>, [number, number]> = {
   evaluate: [0.95, 1],
 };
 
-/** A run of consecutive seeds that are trained one after another and then scored in one pass. */
+/** Consecutive seeds (of one experiment, or of a batch's) trained one after another, then scored in one pass. */
 export interface SeedGroup {
   first: number;
   size: number;

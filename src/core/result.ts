@@ -97,6 +97,10 @@ export interface ExperimentResult {
   backend: BackendInfo;
   seeds: SeedResult[];
   summary: ResultSummary;
-  /** Wall-clock facts: the only fields that differ between two runs of the same spec. */
-  timings: { startedAt: string; totalMs: number; stagesMs: Record<string, number> };
+  /**
+   * Wall-clock facts: the only fields that differ between two runs of the same spec. In a batch
+   * of `batchOf` experiments run together (a sweep's cells), totalMs is the sum of this
+   * experiment's stages, and a scoring pass they shared counts its share by models.
+   */
+  timings: { startedAt: string; totalMs: number; stagesMs: Record<string, number>; batchOf?: number };
 }
