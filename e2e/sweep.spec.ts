@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { expect, test } from './fixtures.ts';
 import { SweepSection } from './pages/SweepSection.ts';
 
-// Tiny demo cells (under a second each on wasm), so a 16-cell sweep leaves time to cancel it mid-way.
+// Tiny demo cells (under a second each on wasm), so a 16-cell sweep (two batches of 8) leaves time to cancel it mid-way.
 const TINY =
   '#v=1&dataset.kind=demo&dataset.trainPrompts=1000&dataset.testPrompts=60&dataset.responsesPerTestPrompt=50&dataset.dim=32' +
   '&annotation.budget=1000&model.hidden=32&model.training.batchSize=512&model.training.epochs=8' +
@@ -18,6 +18,8 @@ test('runs a sweep, cancels it mid-way, keeps finished cells across a reload, re
   await sweeps.start();
 
   await expect(sweeps.status()).toHaveAttribute('data-status', 'running');
+  // Eight cells at a time share a pass over the test split (MAX_SEEDS_PER_PASS; tiny models fit the memory cap).
+  await expect(sweeps.progress()).toHaveAttribute('data-running', '8');
   await expect(lab.runButton()).toBeDisabled();
   await expect.poll(() => sweeps.done(), { intervals: [100] }).toBeGreaterThanOrEqual(2);
   await expect(page.getByTestId('sweep-eta')).toContainText(/about .* left/);
@@ -68,6 +70,8 @@ test('runs a sweep, cancels it mid-way, keeps finished cells across a reload, re
   const set = JSON.parse(await readFile(await json.path(), 'utf8'));
   expect(set.format).toBe('reward-lab.sweep/1');
   expect(set.cells).toHaveLength(16);
+  // Cancelled during the second batch and resumed: two batches of 8, each cell's result says so.
+  expect(set.cells.map((c: { result: { timings: { batchOf?: number } } }) => c.result.timings.batchOf)).toEqual(new Array(16).fill(8));
 });
 
 test('paper targets T7 and T1 reproduce instantly, with the published values beside them', async ({ lab, page }) => {

@@ -165,6 +165,12 @@ describe('experiment on the demo dataset', () => {
       { first: 3, size: 1 },
     ]);
     expect(passGroups([1, 1, 1, 1, 1], 1e9)).toEqual([{ first: 0, size: 5 }]);
+    expect(passGroups([1, 1, 1, 1, 1], 1e9, 2)).toEqual([
+      { first: 0, size: 2 },
+      { first: 2, size: 2 },
+      { first: 4, size: 1 },
+    ]);
+    expect(passGroups(new Array(20).fill(1), 1e9).map((g) => g.size)).toEqual([8, 8, 4]);
     expect(passGroups([], 10)).toEqual([]);
   });
 

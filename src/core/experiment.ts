@@ -74,7 +74,8 @@ interface Unit {
  * result equals that of `runExperiment` on its spec, timings aside. What they share is the pass
  * over the test split: the seeds of consecutive experiments are trained one after another and
  * then all their models score each chunk of the split as it is read, so the split is read once
- * per group of seeds whose models and scores fit a quarter of the memory cap, not once per seed.
+ * per group of seeds (up to MAX_SEEDS_PER_PASS, whose models and scores fit a quarter of the
+ * memory cap), not once per seed.
  * All specs must name the same dataset (and subsample).
  */
 export async function runExperiments(specs: readonly ExperimentSpec[], fullDataset: Dataset, options: BatchOptions = {}): Promise<ExperimentResult[]> {
@@ -316,12 +317,21 @@ export function bytesPerSeed(spec: ExperimentSpec, dataset: Dataset): number {
   return spec.model.ensemble.size * (modelBytes + 4 * dataset.test.embeddings.rows);
 }
 
-/** Consecutive seeds grouped so that each group's models and scores fit `budget` bytes (a seed over it alone). */
-export function passGroups(bytesPerSeed: readonly number[], budget: number): SeedGroup[] {
+/**
+ * Most seeds one pass scores. Eight passes' reads in one is most of the gain; a cap bounds the
+ * training a cancel or a failure throws away, and how long a sweep's finished cells wait.
+ */
+export const MAX_SEEDS_PER_PASS = 8;
+
+/**
+ * Consecutive seeds grouped so that each group's models and scores fit `budget` bytes (a seed
+ * over it alone), at most `maxSeeds` to a group.
+ */
+export function passGroups(bytesPerSeed: readonly number[], budget: number, maxSeeds = MAX_SEEDS_PER_PASS): SeedGroup[] {
   const groups: SeedGroup[] = [];
   let held = Infinity;
   for (const [i, bytes] of bytesPerSeed.entries()) {
-    if (held + bytes > budget) {
+    if (held + bytes > budget || groups.at(-1)!.size === maxSeeds) {
       groups.push({ first: i, size: 0 });
       held = 0;
     }

@@ -6,7 +6,7 @@ import type { ExperimentResult } from '../core/result.ts';
 import { fakeResult } from '../ui/testing/fakes.ts';
 import { createWorkerEngine, type WorkerLike } from './client.ts';
 import { FilesHost } from './filesHost.ts';
-import type { BackendChoice, BackendReport, EngineApi, FileSelection, FilesCallbacks, RunCallbacks } from './protocol.ts';
+import type { BackendChoice, BackendReport, BatchCallbacks, BatchOutcome, EngineApi, FileSelection, FilesCallbacks, RunCallbacks } from './protocol.ts';
 
 /** The worker side of the test: an engine whose runs the test controls. */
 class ScriptedEngine implements EngineApi {
@@ -31,6 +31,14 @@ class ScriptedEngine implements EngineApi {
       this.finishRun = resolve;
       if (this.honoursCancel) this.onCancel = () => reject(Object.assign(new Error('run cancelled'), { name: 'CancelledError' }));
     });
+  }
+  async passSize(specs: Parameters<EngineApi['passSize']>[0]): Promise<number> {
+    return specs.length - 1;
+  }
+  /** Hands over a result per spec, each awaited (the page stores it), and reports the last one failed. */
+  async runBatch(specs: Parameters<EngineApi['runBatch']>[0], callbacks: BatchCallbacks): Promise<BatchOutcome> {
+    for (let i = 0; i + 1 < specs.length; i++) await callbacks.onResult(i, fakeResult(specs[i]));
+    return { failure: { index: specs.length - 1, message: 'budget too large' } };
   }
   cancel(): void {
     this.cancelled++;
@@ -108,6 +116,22 @@ describe('worker client', () => {
     workers[0].engine.finishRun?.(fakeResult(spec));
     expect((await run).summary.improvement.mean).toBe(1.5);
     expect(progress).toEqual([0.1]);
+  });
+
+  it('relays a batch: each result reaches the page and is awaited there, then the outcome', async () => {
+    const client = engineWith(true);
+    const specs = [spec, { ...spec, seeds: [1] }, { ...spec, seeds: [2] }];
+    expect(await client.passSize(specs)).toBe(2);
+    const stored: number[] = [];
+    const outcome = await client.runBatch(specs, {
+      ...noCallbacks,
+      onResult: async (i, result) => {
+        await wait(10);
+        stored.push(i, result.spec.seeds[0]);
+      },
+    });
+    expect(stored).toEqual([0, 0, 1, 1]);
+    expect(outcome).toEqual({ failure: { index: 2, message: 'budget too large' } });
   });
 
   it('cancels cooperatively when the worker listens', async () => {

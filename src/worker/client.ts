@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { CancelledError } from '../core/cancel.ts';
 import type { ExperimentResult } from '../core/result.ts';
 import type { DemoDatasetSpec, ExperimentSpec, ScaleSpec } from '../core/spec.ts';
-import type { BackendChoice, BackendReport, DatasetDescription, EngineApi, FileSelection, LabelNoise, RunCallbacks, RunOptions } from './protocol.ts';
+import type { BackendChoice, BackendReport, BatchCallbacks, BatchOutcome, DatasetDescription, EngineApi, FileSelection, LabelNoise, RunCallbacks, RunOptions } from './protocol.ts';
 import type { AnalyticResult, PaperApi } from './paperProtocol.ts';
 
 /** What the engine worker exposes: the engine and the paper targets' analytic calls. */
@@ -21,6 +21,8 @@ export interface EngineClient extends FilesApi {
   describeDataset(dataset: DemoDatasetSpec): Promise<DatasetDescription>;
   labelNoise(dataset: DemoDatasetSpec | FileSelection, scale: ScaleSpec, betas: number[]): Promise<LabelNoise>;
   run(spec: ExperimentSpec, callbacks: RunCallbacks, options?: RunOptions): Promise<ExperimentResult>;
+  passSize(specs: ExperimentSpec[], options?: RunOptions): Promise<number>;
+  runBatch(specs: ExperimentSpec[], callbacks: BatchCallbacks, options?: RunOptions): Promise<BatchOutcome>;
   /** Asks the run in flight to stop; the run's own promise reports the outcome. */
   cancel(): void;
 }
@@ -121,6 +123,8 @@ export function createWorkerEngine(options: { forceCancelAfterMs?: number; spawn
     describeDataset: (dataset) => call((remote) => remote.describeDataset(dataset)),
     labelNoise: (dataset, scale, betas) => call((remote) => remote.labelNoise(dataset, scale, betas)),
     run: (spec, callbacks, options) => call((remote) => remote.run(spec, Comlink.proxy(callbacks), options), true),
+    passSize: (specs, options) => call((remote) => remote.passSize(specs, options)),
+    runBatch: (specs, callbacks, options) => call((remote) => remote.runBatch(specs, Comlink.proxy(callbacks), options), true),
     planFiles: (selection) => call((remote) => remote.planFiles(selection)),
     openFiles: (selection, callbacks) => call((remote) => remote.openFiles(selection, Comlink.proxy(callbacks))),
     verifyFiles: (selection, callbacks) => call((remote) => remote.verifyFiles(selection, Comlink.proxy(callbacks))),

@@ -7,7 +7,7 @@ import * as Comlink from 'comlink';
 import { CancelledError } from '../core/cancel.ts';
 import type { Dataset } from '../core/dataset.ts';
 import { makeDemoDataset } from '../core/demo.ts';
-import { runExperiment } from '../core/experiment.ts';
+import { ExperimentFailedError, firstPassSize, runExperiment, runExperiments, type RunOptions as CoreRunOptions } from '../core/experiment.ts';
 import { expectedSamePromptError, resolveScale } from '../core/labeler.ts';
 import type { EpochEvent, Progress } from '../core/progress.ts';
 import type { ExperimentResult } from '../core/result.ts';
@@ -17,7 +17,7 @@ import { describeDataset } from './describe.ts';
 import { FilesHost } from './filesHost.ts';
 import { analyticTarget } from './paperHost.ts';
 import type { AnalyticOptions, AnalyticTargetId, PaperApi, PaperDataset } from './paperProtocol.ts';
-import type { BackendChoice, BackendReport, DatasetDescription, EngineApi, FileSelection, FilesCallbacks, LabelNoise, RunCallbacks, RunOptions } from './protocol.ts';
+import type { BackendChoice, BackendReport, BatchCallbacks, BatchOutcome, DatasetDescription, EngineApi, FileSelection, FilesCallbacks, LabelNoise, RunCallbacks, RunOptions } from './protocol.ts';
 import { assertWebGpuKernelsValid } from '../kernels/webgpu/index.ts';
 
 /** Progress events are throttled: each one is a message the page must render. */
@@ -56,20 +56,44 @@ class Engine implements EngineApi, PaperApi {
     };
   }
 
-  async run(spec: ExperimentSpec, callbacks: RunCallbacks, options: RunOptions = {}): Promise<ExperimentResult> {
+  run(spec: ExperimentSpec, callbacks: RunCallbacks, options: RunOptions = {}): Promise<ExperimentResult> {
+    return this.running(spec, callbacks, options, (dataset, runOptions) => runExperiment(spec, dataset, runOptions));
+  }
+
+  async passSize(specs: ExperimentSpec[], options: RunOptions = {}): Promise<number> {
+    if (specs.length === 0) return 0;
+    const dataset = await this.runDataset(specs[0], options);
+    return firstPassSize(specs, dataset, options.memoryCapBytes);
+  }
+
+  async runBatch(specs: ExperimentSpec[], callbacks: BatchCallbacks, options: RunOptions = {}): Promise<BatchOutcome> {
+    if (specs.length === 0) return { failure: null };
+    try {
+      await this.running(specs[0], callbacks, options, (dataset, runOptions) =>
+        runExperiments(specs, dataset, { ...runOptions, onResult: (index, result) => callbacks.onResult(index, result) }),
+      );
+      return { failure: null };
+    } catch (error) {
+      // comlink carries an error's message but not its fields: the failing index travels as data.
+      if (error instanceof ExperimentFailedError) return { failure: { index: error.experimentIndex, message: error.message } };
+      throw error;
+    }
+  }
+
+  /** Runs `work` as the one run in progress: on the chosen backend, on the spec's dataset, cancellable. */
+  private async running<T>(spec: ExperimentSpec, callbacks: RunCallbacks, options: RunOptions, work: (dataset: Dataset, runOptions: CoreRunOptions) => Promise<T>): Promise<T> {
     if (this.controller) throw new Error('a run is already in progress');
-    if (spec.dataset.kind === 'files' && !options.files) throw new Error(`the files of dataset "${spec.dataset.id}" were not given: pick them again`);
     const controller = new AbortController();
     this.controller = controller;
     let metered: ReturnType<FilesHost['meterRun']> | null = null;
     try {
       const backend = await (this.backend ?? this.selectBackend('auto'));
-      const files = spec.dataset.kind === 'files' && options.files ? await this.files.open(options.files, undefined, controller.signal) : null;
+      const files = spec.dataset.kind === 'files' ? await this.files.open(this.filesOf(spec, options), undefined, controller.signal) : null;
       const dataset = files?.dataset ?? this.dataset(spec.dataset as DemoDatasetSpec).dataset;
       if (files) metered = this.files.meterRun(files, spec, callbacks);
       const reporter = metered?.callbacks ?? callbacks;
       if (controller.signal.aborted) throw new CancelledError();
-      const result = await runExperiment(spec, dataset, {
+      const result = await work(dataset, {
         signal: controller.signal,
         backend: engineBackendInfo(backend),
         ...(options.memoryCapBytes !== undefined ? { memoryCapBytes: options.memoryCapBytes } : {}),
@@ -84,6 +108,16 @@ class Engine implements EngineApi, PaperApi {
       // comlink hands the callbacks over as a proxy; release its port once the run is over.
       (callbacks as Partial<Comlink.Remote<RunCallbacks>>)[Comlink.releaseProxy]?.();
     }
+  }
+
+  /** The dataset a spec runs on, outside a run (files opened once and kept, like a run's). */
+  private async runDataset(spec: ExperimentSpec, options: RunOptions): Promise<Dataset> {
+    return spec.dataset.kind === 'files' ? (await this.files.open(this.filesOf(spec, options))).dataset : this.dataset(spec.dataset).dataset;
+  }
+
+  private filesOf(spec: ExperimentSpec, options: RunOptions): FileSelection {
+    if (!options.files) throw new Error(`the files of dataset "${spec.dataset.kind === 'files' ? spec.dataset.id : ''}" were not given: pick them again`);
+    return options.files;
   }
 
   cancel(): void {

@@ -80,11 +80,29 @@ export interface RunCallbacks {
   onEpoch(event: EpochEvent): void;
 }
 
+/** A batch's callbacks: a run's, and each experiment's result as soon as it is done. */
+export interface BatchCallbacks extends RunCallbacks {
+  onResult(index: number, result: ExperimentResult): void | Promise<void>;
+}
+
+/** How a batch ended when it was not cancelled: every result was delivered, or one experiment failed. */
+export interface BatchOutcome {
+  failure: { index: number; message: string } | null;
+}
+
 export interface EngineApi {
   selectBackend(choice: BackendChoice): Promise<BackendReport>;
   describeDataset(dataset: DemoDatasetSpec): Promise<DatasetDescription>;
   labelNoise(dataset: DemoDatasetSpec | FileSelection, scale: ScaleSpec, betas: number[]): Promise<LabelNoise>;
   run(spec: ExperimentSpec, callbacks: RunCallbacks, options?: RunOptions): Promise<ExperimentResult>;
+  /** How many of the leading specs (all on one dataset) one scoring pass covers: the batch to run next. */
+  passSize(specs: ExperimentSpec[], options?: RunOptions): Promise<number>;
+  /**
+   * Runs experiments on one dataset together (a sweep's cells: core runExperiments), sharing passes
+   * over the test split. Results go to `onResult` as they finish; after a failure, those finished
+   * before it have been delivered. Cancelled like a run.
+   */
+  runBatch(specs: ExperimentSpec[], callbacks: BatchCallbacks, options?: RunOptions): Promise<BatchOutcome>;
   /** Aborts the run in progress, if any; the run's promise then rejects with a CancelledError. */
   cancel(): void;
   /** Reads what picked files hold (headers, train rewards) without loading them. */

@@ -1,14 +1,13 @@
 import { memo, useEffect, useMemo, useState } from 'react';
 import { paperTarget, sweepVerdicts } from '../../core/paperTargets.ts';
 import type { CellResult, SweepMetric } from '../../core/sweep.ts';
-import type { Progress } from '../../core/progress.ts';
 import { toCsv } from '../export/csv.ts';
 import { downloadText, slug } from '../export/download.ts';
 import { duration, meanStd, num, pct } from '../format.ts';
 import { useLab } from '../storeContext.tsx';
 import { axisLabel, axisShort, comboLabel, valueLabel } from './axes.ts';
 import { SweepChart } from './SweepChart.tsx';
-import { aggregationLines, chartLines, defaultXAxis, METRICS, metricLabel, orderedTable, sweepCounts, sweepEta, tableCsvRows } from './sweepData.ts';
+import { aggregationLines, chartLines, defaultXAxis, METRICS, metricLabel, orderedTable, runningDescription, sweepCounts, sweepEta, tableCsvRows } from './sweepData.ts';
 import { useSweep, useSweepActions } from './sweepContext.tsx';
 import type { SweepRecord } from './sweepRepository.ts';
 import { canResume, isSweepBusy, type ActiveSweep, type SweepStatus } from './sweepStore.ts';
@@ -77,8 +76,6 @@ function SweepHeader({ active, title }: { active: ActiveSweep; title: string }) 
   );
 }
 
-const STAGE: Record<Progress['stage'], string> = { annotate: 'annotating', load: 'loading', train: 'training', score: 'scoring', evaluate: 'evaluating', done: 'done' };
-
 /** A clock for the ETA that ticks once a second while something runs. */
 function useNow(active: boolean): number {
   const [now, setNow] = useState(() => performance.now());
@@ -93,13 +90,12 @@ function useNow(active: boolean): number {
 function SweepProgressView({ active }: { active: ActiveSweep }) {
   const { cells, results, running } = active;
   const done = useMemo(() => new Set(results.map((r) => r.cellKey)), [results]);
-  const counts = sweepCounts(cells, done, running?.key ?? null);
+  const counts = sweepCounts(cells, done, running?.keys ?? []);
   const now = useNow(running !== null);
   const elapsed = running ? Math.max(0, now - running.startedAt) : null;
   const eta = sweepEta(results.map((r) => r.result.timings.totalMs), counts, elapsed);
   const runningFraction = running?.progress?.fraction ?? 0;
   const share = counts.total ? (counts.done + runningFraction * counts.running) / counts.total : 0;
-  const runningCell = running ? cells[running.index] : null;
   const meanMs = results.length ? results.reduce((a, r) => a + r.result.timings.totalMs, 0) / results.length : null;
   return (
     <div className="sweep-progress" data-testid="sweep-progress" data-done={counts.done} data-total={counts.total} data-running={counts.running} data-queued={counts.queued}>
@@ -111,11 +107,8 @@ function SweepProgressView({ active }: { active: ActiveSweep }) {
       </div>
       <progress max={1} value={share} aria-label="Sweep progress" />
       <div className="progress-detail" aria-live="polite">
-        {runningCell && running ? (
-          <>
-            Cell {running.index + 1}: {comboLabel(runningCell.axes)} · seed {runningCell.seed}
-            {running.progress ? ` · ${STAGE[running.progress.stage]} ${Math.round(running.progress.fraction * 100)}%` : ' · starting'}
-          </>
+        {running ? (
+          runningDescription(cells, running.keys, running.progress)
         ) : counts.queued > 0 ? (
           'Not running.'
         ) : (
@@ -131,7 +124,7 @@ function SweepProgressView({ active }: { active: ActiveSweep }) {
       </div>
       <ol className="cell-grid" aria-label="Cells">
         {cells.map((c) => {
-          const status = done.has(c.key) ? 'done' : running?.key === c.key ? 'running' : 'queued';
+          const status = done.has(c.key) ? 'done' : running?.keys.includes(c.key) ? 'running' : 'queued';
           const label = `Cell ${c.index + 1}: ${comboLabel(c.axes)} · seed ${c.seed} — ${status}`;
           return <li key={c.key} className={`cell is-${status}`} title={label} aria-label={label} data-status={status} />;
         })}

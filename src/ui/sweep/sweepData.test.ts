@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import type { Progress } from '../../core/progress.ts';
 import { parseSpec } from '../../core/spec.ts';
 import { expandSweep, type CellResult, type SweepSpec } from '../../core/sweep.ts';
 import { toCsv } from '../export/csv.ts';
 import { fakeResult } from '../testing/fakes.ts';
 import { comboLabel, parseValues, valueLabel, AXES } from './axes.ts';
-import { aggregationLines, chartLines, defaultXAxis, orderedTable, sweepCounts, sweepEta, tableCsvRows, xScale } from './sweepData.ts';
+import { aggregationLines, chartLines, defaultXAxis, orderedTable, runningDescription, sweepCounts, sweepEta, tableCsvRows, xScale } from './sweepData.ts';
 import { improvementOf } from './testing.ts';
 
 const base = parseSpec({ dataset: { kind: 'demo', trainPrompts: 500, testPrompts: 40, dim: 16 }, annotation: { budget: 500 }, seeds: [0] });
@@ -15,8 +16,10 @@ const resultOf = (i: number): CellResult => ({ cellKey: cells[i].key, axes: cell
 describe('progress numbers', () => {
   it('counts done, running and queued cells', () => {
     const done = new Set([cells[0].key, cells[1].key]);
-    expect(sweepCounts(cells, done, cells[2].key)).toEqual({ total: 12, done: 2, running: 1, queued: 9 });
-    expect(sweepCounts(cells, done, null)).toEqual({ total: 12, done: 2, running: 0, queued: 10 });
+    expect(sweepCounts(cells, done, [cells[2].key])).toEqual({ total: 12, done: 2, running: 1, queued: 9 });
+    expect(sweepCounts(cells, done, [])).toEqual({ total: 12, done: 2, running: 0, queued: 10 });
+    // A batch whose first cell has just finished: it counts as done, not running.
+    expect(sweepCounts(cells, done, [cells[1].key, cells[2].key, cells[3].key])).toEqual({ total: 12, done: 2, running: 2, queued: 8 });
   });
 
   it('estimates the time left from the finished cells: queued at their mean, plus what the running one has left', () => {
@@ -26,6 +29,19 @@ describe('progress numbers', () => {
     expect(sweepEta([2000, 4000], counts, 1000)).toBe(8);
     // a running cell past the mean counts as about to finish
     expect(sweepEta([2000, 4000], counts, 9000)).toBe(6);
+    // a batch of 3 running for 4 s: 3 × 3 s − 4 s left of it
+    expect(sweepEta([2000, 4000], { ...counts, running: 3 }, 4000)).toBe(11);
+  });
+
+  it('says what the running batch works on: the cell in a stage of its own, the cells a shared pass covers', () => {
+    const keys = [cells[2].key, cells[3].key, cells[4].key];
+    const progress = (patch: Partial<Progress>): Progress => ({ stage: 'train', seedIndex: 0, seeds: 1, member: 0, members: 1, fraction: 0.25, etaSeconds: null, message: '', ...patch });
+    expect(runningDescription(cells, keys.slice(0, 1), null)).toBe(`Cell 3: ${comboLabel(cells[2].axes)} · seed 0 · starting`);
+    expect(runningDescription(cells, keys.slice(0, 1), progress({}))).toBe(`Cell 3: ${comboLabel(cells[2].axes)} · seed 0 · training 25%`);
+    expect(runningDescription(cells, keys, null)).toBe('Cells 3–5 · starting');
+    expect(runningDescription(cells, keys, progress({ experimentIndex: 1, experiments: 3 }))).toBe(`Cell 4: ${comboLabel(cells[3].axes)} · seed 1 · training · batch of 3: 25%`);
+    expect(runningDescription(cells, keys, progress({ stage: 'score', experimentIndex: 0, experiments: 3, experimentCount: 3, fraction: 0.9 }))).toBe('Cells 3–5 · scoring in one pass · batch of 3: 90%');
+    expect(runningDescription(cells, [cells[0].key, cells[5].key], null)).toBe('2 cells from cell 1 · starting');
   });
 });
 

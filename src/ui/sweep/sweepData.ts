@@ -3,6 +3,7 @@
  * its cells would have), the progress counts and ETA, and the rows of the results table and chart.
  */
 import { meanStd } from '../../core/metrics.ts';
+import type { Progress } from '../../core/progress.ts';
 import type { ExperimentSpec, SpecIssue } from '../../core/spec.ts';
 import { SpecError } from '../../core/spec.ts';
 import {
@@ -83,21 +84,46 @@ export interface SweepCounts {
   queued: number;
 }
 
-export function sweepCounts(cells: readonly SweepCell[], done: ReadonlySet<string>, runningKey: string | null): SweepCounts {
+export function sweepCounts(cells: readonly SweepCell[], done: ReadonlySet<string>, runningKeys: readonly string[]): SweepCounts {
   const finished = cells.filter((c) => done.has(c.key)).length;
-  const running = runningKey !== null && !done.has(runningKey) ? 1 : 0;
+  const running = runningKeys.filter((k) => !done.has(k)).length;
   return { total: cells.length, done: finished, running, queued: cells.length - finished - running };
 }
 
 /**
  * Seconds left, from the mean time of the finished cells: the queued cells at that mean plus
- * what the running cell has left of it. null until a cell has finished.
+ * what the running ones (one batch, started `runningElapsedMs` ago) have left of it. null until
+ * a cell has finished.
  */
 export function sweepEta(finishedMs: readonly number[], counts: SweepCounts, runningElapsedMs: number | null): number | null {
   if (finishedMs.length === 0) return null;
   const mean = finishedMs.reduce((a, b) => a + b, 0) / finishedMs.length;
-  const running = counts.running && runningElapsedMs !== null ? Math.max(0, mean - runningElapsedMs) : counts.running * mean;
+  const running = runningElapsedMs !== null ? Math.max(0, counts.running * mean - runningElapsedMs) : counts.running * mean;
   return (counts.queued * mean + running) / 1000;
+}
+
+const STAGE_WORDS: Record<Progress['stage'], string> = { annotate: 'annotating', load: 'loading', train: 'training', score: 'scoring', evaluate: 'evaluating', done: 'done' };
+
+/**
+ * What the engine works on, for the progress line: the cell being annotated, trained or
+ * evaluated, or the cells a shared scoring pass covers. `keys` are the running batch's cells in
+ * the order the engine got them, which is what the progress's experimentIndex counts.
+ */
+export function runningDescription(cells: readonly SweepCell[], keys: readonly string[], progress: Progress | null): string {
+  const byKey = new Map(cells.map((c) => [c.key, c]));
+  const batch = keys.map((k) => byKey.get(k)!);
+  const cellsNamed = (from: number, count: number) => {
+    const picked = batch.slice(from, from + count);
+    if (picked.length === 1) return `Cell ${picked[0].index + 1}: ${comboLabel(picked[0].axes)} · seed ${picked[0].seed}`;
+    const contiguous = picked.every((c, i) => c.index === picked[0].index + i);
+    return contiguous ? `Cells ${picked[0].index + 1}–${picked.at(-1)!.index + 1}` : `${picked.length} cells from cell ${picked[0].index + 1}`;
+  };
+  if (!progress) return `${cellsNamed(0, batch.length)} · starting`;
+  const percent = `${Math.round(progress.fraction * 100)}%`;
+  const at = progress.experimentIndex ?? 0;
+  const what = `${STAGE_WORDS[progress.stage]}${progress.stage === 'score' && (progress.experimentCount ?? 1) > 1 ? ' in one pass' : ''}`;
+  const named = cellsNamed(at, progress.stage === 'score' ? (progress.experimentCount ?? 1) : 1);
+  return batch.length > 1 ? `${named} · ${what} · batch of ${batch.length}: ${percent}` : `${named} · ${what} ${percent}`;
 }
 
 export const METRICS: readonly { id: SweepMetric; label: string; percent: boolean }[] = [

@@ -56,6 +56,63 @@ async function finishCells(n: number): Promise<void> {
   }
 }
 
+describe('running cells in batches that share a pass over the test split', () => {
+  it('runs as many cells at once as the engine says share a pass, storing each as it finishes', async () => {
+    engine.passCells = 3;
+    await actions().begin(GRID);
+    const cells = expandSweep(GRID);
+    expect(engine.runs.map((r) => r.spec)).toEqual(cells.slice(0, 3).map((c) => c.spec));
+    expect(active().running?.keys).toEqual(cells.slice(0, 3).map((c) => c.key));
+    await finishCells(1);
+    // Stored while the rest of its batch still runs.
+    expect((await repo.load(sweepId(GRID)))?.cells.map((c) => c.cellKey)).toEqual([cells[0].key]);
+    expect(engine.runs).toHaveLength(3);
+    await finishCells(2);
+    expect(engine.runs.slice(3).map((r) => r.spec)).toEqual(cells.slice(3, 6).map((c) => c.spec));
+    await finishCells(5);
+    expect(active().status).toBe('finished');
+    expect(doneKeys()).toEqual(cells.map((c) => c.key));
+    expect(engine.runs).toHaveLength(8);
+  });
+
+  it('pauses after the batch, reports the failing cell of a batch, and keeps the cells finished before it', async () => {
+    engine.passCells = 3;
+    await actions().begin(GRID);
+    actions().pause();
+    expect(active().message).toBe('Pausing after the 3 cells in progress…');
+    await finishCells(3);
+    expect(active().status).toBe('paused');
+    expect(active().results).toHaveLength(3);
+
+    await actions().resume();
+    await finishCells(1);
+    engine.fail('budget 800 needs 800 prompts');
+    await flush();
+    expect(active().status).toBe('failed');
+    expect(active().message).toBe('Cell 5 of 8 failed: budget 800 needs 800 prompts. Finished cells are kept; Resume retries it.');
+    expect(active().results).toHaveLength(4);
+    expect(active().running).toBeNull();
+
+    await actions().resume();
+    expect(engine.runs.at(-3)?.spec).toEqual(expandSweep(GRID)[4].spec);
+    engine.crash('the engine worker stopped: out of memory');
+    await flush();
+    expect(active().message).toBe('A batch of 3 cells (from cell 5) of 8 failed: the engine worker stopped: out of memory. Finished cells are kept; Resume retries the rest.');
+  });
+
+  it('never puts cells on two datasets in one batch', async () => {
+    engine.passCells = 8;
+    const grid: SweepSpec = { ...GRID, axes: { 'dataset.dim': [16, 32] } };
+    await actions().begin(grid);
+    const cells = expandSweep(grid);
+    expect(engine.runs.map((r) => r.spec.dataset.kind === 'demo' && r.spec.dataset.dim)).toEqual([16, 16]);
+    await finishCells(2);
+    expect(engine.runs.slice(2).map((r) => r.spec)).toEqual(cells.slice(2).map((c) => c.spec));
+    await finishCells(2);
+    expect(active().status).toBe('finished');
+  });
+});
+
 describe('the editor grid', () => {
   it('varies the spec in the form: its seeds give way to the sweep seeds, every cell checked', () => {
     expect(GRID.axes).toEqual({ 'model.objective': ['bt-mlp', 'clf-mlp'], 'annotation.beta': [0.5, 10] });
@@ -86,7 +143,7 @@ describe('running a sweep cell by cell', () => {
     expect(active().status).toBe('running');
     expect(engine.runs).toHaveLength(1);
     expect(engine.runs[0].spec).toEqual(cells[0].spec);
-    expect(active().running?.key).toBe(cells[0].key);
+    expect(active().running?.keys).toEqual([cells[0].key]);
 
     engine.progress(0.5);
     expect(active().running?.progress?.fraction).toBe(0.5);

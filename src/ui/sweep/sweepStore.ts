@@ -1,19 +1,21 @@
 /**
  * Sweeps and paper targets in the app: a store of its own beside the lab store. It runs a
- * grid in the engine worker one cell at a time, stores each finished cell at once (so a cancel
- * or a reload keeps it), and resumes with the cells not yet finished, identified by their key.
+ * grid in the engine worker in batches of cells that share a pass over the test split, stores
+ * each finished cell at once (so a cancel or a reload keeps it), and resumes with the cells not
+ * yet finished, identified by their key.
  * The paper targets set up their grid on the open dataset and run through the same runner; the
  * analytic ones (T1, T6, T7) are computed by the worker directly.
  */
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { isCancelled } from '../../core/cancel.ts';
 import { paperTarget, targetSweep, type TargetId, type TargetSize } from '../../core/paperTargets.ts';
+import type { ExperimentResult } from '../../core/result.ts';
 import type { ExperimentSpec } from '../../core/spec.ts';
 import { SpecError } from '../../core/spec.ts';
 import { canonicalJson, expandSweep, mergeCellResults, parseSweep, type CellResult, type SweepCell, type SweepResultSet, type SweepSpec } from '../../core/sweep.ts';
 import type { EngineClient } from '../../worker/client.ts';
 import type { AnalyticResult, AnalyticTargetId, PaperApi, PaperDataset, PromptCounts } from '../../worker/paperProtocol.ts';
-import type { EngineProgress, FileSelection, RunOptions } from '../../worker/protocol.ts';
+import type { BatchOutcome, EngineProgress, FileSelection, RunOptions } from '../../worker/protocol.ts';
 import type { LoadedFilesShape } from '../specEdit.ts';
 import { messageOf, type AsyncValue, type LabStore } from '../store.ts';
 import { checkGrid, sweepId, type SweepDraft } from './sweepData.ts';
@@ -21,9 +23,9 @@ import type { StoredSweepStatus, SweepRecord, SweepRepository } from './sweepRep
 
 export type SweepStatus = 'running' | 'pausing' | 'cancelling' | 'paused' | 'cancelled' | 'interrupted' | 'finished' | 'failed' | 'imported';
 
-export interface RunningCell {
-  key: string;
-  index: number;
+/** The cells the engine runs now: one batch, sharing passes over the test split. */
+export interface RunningCells {
+  keys: string[];
   startedAt: number;
   progress: EngineProgress | null;
 }
@@ -34,7 +36,7 @@ export interface ActiveSweep {
   /** Finished cells, in the order they finished (or were stored). */
   results: CellResult[];
   status: SweepStatus;
-  running: RunningCell | null;
+  running: RunningCells | null;
   message: string | null;
 }
 
@@ -68,9 +70,9 @@ export interface SweepActions {
   editDraft(edit: (draft: SweepDraft) => SweepDraft): void;
   /** Runs a grid: a stored sweep with the same grid continues where it stopped. */
   begin(spec: SweepSpec, options?: { target?: TargetId | null }): Promise<void>;
-  /** Finishes the running cell, then stops. */
+  /** Finishes the running cells, then stops. */
   pause(): void;
-  /** Stops now: the running cell's work is dropped, finished cells stay. */
+  /** Stops now: the running cells' work is dropped, finished cells stay. */
   cancel(): void;
   /** Runs the cells not finished yet. */
   resume(): Promise<void>;
@@ -91,8 +93,8 @@ export interface SweepActions {
   openFiles(): OpenFiles | null;
 }
 
-/** What the sweep runner needs of the engine: runs, cancel, and the paper calls. */
-export type SweepEngine = Pick<EngineClient, 'run' | 'cancel'> & PaperApi;
+/** What the sweep runner needs of the engine: batches, cancel, and the paper calls. */
+export type SweepEngine = Pick<EngineClient, 'passSize' | 'runBatch' | 'cancel'> & PaperApi;
 
 /** Picked dataset files, as far as sweeps need them. */
 export interface OpenFiles {
@@ -221,50 +223,70 @@ export function createSweepStore(deps: SweepDeps): SweepStore {
       return status === 'running' || status === 'cancelling';
     };
 
+    /** Stores a finished cell before anything else happens: a reload from then on keeps it. */
+    const keep = async (token: number, cell: SweepCell, result: ExperimentResult) => {
+      if (token !== loopToken) return;
+      const finished: CellResult = { cellKey: cell.key, axes: cell.axes, seed: cell.seed, result };
+      const before = get().active;
+      if (!before) return;
+      const next = record({ ...before, results: [...before.results, finished] }, before.status, before.message);
+      try {
+        await repo.saveCells(next, [finished]);
+      } catch (error) {
+        set({ storageError: `finished cells could not be stored and will be gone after a reload: ${messageOf(error)}` });
+      }
+      if (token !== loopToken) return;
+      set((s) => (s.active ? { active: { ...s.active, results: [...s.active.results, finished], record: next } } : {}));
+      void listStored();
+    };
+
     async function loop(token: number): Promise<void> {
       for (;;) {
         const a = get().active;
         if (!a || token !== loopToken) return;
         const done = new Set(a.results.map((r) => r.cellKey));
-        const cell = a.cells.find((c) => !done.has(c.key));
-        if (!cell) return settle('finished', `Finished: ${a.cells.length} cells.`);
+        const todo = a.cells.filter((c) => !done.has(c.key));
+        if (todo.length === 0) return settle('finished', `Finished: ${a.cells.length} cells.`);
         if (a.status === 'pausing') return settle('paused', `Paused: ${a.results.length} of ${a.cells.length} cells done. Resume runs the rest.`);
         if (a.status === 'cancelling') return settle('cancelled', cancelledMessage(a));
         if (labBusy()) return settle('paused', 'Paused: a single run is using the engine. Resume when it is done.');
-        patchActive({ running: { key: cell.key, index: cell.index, startedAt: now(), progress: null } });
-        let result;
+        // The next batch: cells on the first one's dataset, as many as share one pass over its
+        // test split (the engine knows how many models fit its memory).
+        const dataset = canonicalJson(todo[0].spec.dataset);
+        const candidates = todo.filter((c) => canonicalJson(c.spec.dataset) === dataset);
+        let batch: SweepCell[] = candidates.slice(0, 1);
+        let outcome: BatchOutcome;
         try {
-          result = await engine.run(
-            cell.spec,
+          const options = runOptions(todo[0].spec);
+          batch = candidates.slice(0, Math.max(1, await engine.passSize(candidates.map((c) => c.spec), options)));
+          if (token !== loopToken) return;
+          // Paused or cancelled while the batch was planned: the top of the loop settles it.
+          if (get().active?.status !== 'running') continue;
+          patchActive({ running: { keys: batch.map((c) => c.key), startedAt: now(), progress: null } });
+          outcome = await engine.runBatch(
+            batch.map((c) => c.spec),
             {
               onProgress: (progress) => {
-                if (token === loopToken) patchActive((x) => (x.running?.key === cell.key ? { running: { ...x.running, progress } } : {}));
+                if (token === loopToken) patchActive((x) => (x.running ? { running: { ...x.running, progress } } : {}));
               },
               onEpoch: () => undefined,
+              onResult: (i, result) => keep(token, batch[i], result),
             },
-            runOptions(cell.spec),
+            options,
           );
         } catch (error) {
           if (token !== loopToken) return;
           const current = get().active;
           if (isCancelled(error) || current?.status === 'cancelling') return settle('cancelled', cancelledMessage(current ?? a));
-          return settle('failed', `Cell ${cell.index + 1} of ${a.cells.length} failed: ${messageOf(error)}. Finished cells are kept; Resume retries it.`);
+          const which = batch.length === 1 ? `Cell ${batch[0].index + 1}` : `A batch of ${batch.length} cells (from cell ${batch[0].index + 1})`;
+          return settle('failed', `${which} of ${a.cells.length} failed: ${messageOf(error)}. Finished cells are kept; Resume retries the rest.`);
         }
         if (token !== loopToken) return;
-        const finished: CellResult = { cellKey: cell.key, axes: cell.axes, seed: cell.seed, result };
-        const before = get().active;
-        if (!before) return;
-        const withCell = { ...before, results: [...before.results, finished], running: null };
-        const next = record(withCell, before.status, before.message);
-        // Stored before anything else happens: a reload from here on keeps this cell.
-        try {
-          await repo.saveCells(next, [finished]);
-        } catch (error) {
-          set({ storageError: `finished cells could not be stored and will be gone after a reload: ${messageOf(error)}` });
+        patchActive({ running: null });
+        if (outcome.failure) {
+          const cell = batch[outcome.failure.index];
+          return settle('failed', `Cell ${cell.index + 1} of ${a.cells.length} failed: ${outcome.failure.message}. Finished cells are kept; Resume retries it.`);
         }
-        if (token !== loopToken) return;
-        set((s) => (s.active ? { active: { ...s.active, results: [...s.active.results, finished], running: null, record: next } } : {}));
-        void listStored();
       }
     }
 
@@ -367,7 +389,7 @@ export function createSweepStore(deps: SweepDeps): SweepStore {
       pause() {
         const a = get().active;
         if (a?.status !== 'running') return;
-        patchActive({ status: 'pausing', message: 'Pausing after the cell in progress…' });
+        patchActive({ status: 'pausing', message: `Pausing after the ${a.running && a.running.keys.length > 1 ? `${a.running.keys.length} cells` : 'cell'} in progress…` });
       },
 
       cancel() {

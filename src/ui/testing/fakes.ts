@@ -11,7 +11,7 @@ import { deviationsOf, type ExperimentSpec } from '../../core/spec.ts';
 import type { EngineClient } from '../../worker/client.ts';
 import { describeDataset } from '../../worker/describe.ts';
 import { FilesHost } from '../../worker/filesHost.ts';
-import type { BackendReport, DatasetDescription, FileSelection, FilesCallbacks, LabelNoise, RunCallbacks, RunOptions } from '../../worker/protocol.ts';
+import type { BackendReport, BatchOutcome, DatasetDescription, FileSelection, FilesCallbacks, LabelNoise, RunCallbacks, RunOptions } from '../../worker/protocol.ts';
 
 export function fakeResult(spec: ExperimentSpec, overrides: { improvement?: number; startedAt?: string } = {}): ExperimentResult {
   const improvement = overrides.improvement ?? 1.5;
@@ -120,6 +120,14 @@ export class FakeEngine implements EngineClient {
 
   run(spec: ExperimentSpec, callbacks: RunCallbacks, options?: RunOptions): Promise<ExperimentResult> {
     return new Promise((resolve, reject) => this.runs.push({ spec, callbacks, options, resolve, reject }));
+  }
+
+  /** The lab runs one experiment at a time; batches are the sweeps' (FakeSweepEngine). */
+  passSize(): Promise<number> {
+    return Promise.reject(new Error('the lab store does not run batches'));
+  }
+  runBatch(): Promise<BatchOutcome> {
+    return Promise.reject(new Error('the lab store does not run batches'));
   }
 
   /** Dataset files are handled by the worker's real host: it needs no tfjs, and Node has File. */
