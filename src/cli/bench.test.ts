@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { summarize, timeEndToEnd, timeTraining, trainingWorkloadName, type Measu
 import { parseSpec } from '../core/spec.ts';
 import { activateWasmBackend } from '../testing/tf.ts';
 import { cli } from '../testing/cli.ts';
-import { formatEndToEnd, ratiosAgainstTorch } from './bench.ts';
+import { END_TO_END_WORKLOAD, endToEndRatios, formatEndToEnd, ratiosAgainstTorch, summarizeRatios, type BenchReport } from './bench.ts';
 import { runTorchReference, type TorchReport } from './benchTorch.ts';
 
 const measurement = (host: string, backend: string, workload: string, median: number): Measurement => summarize(host, backend, workload, 'pairs/s', [median, median, median]);
@@ -36,6 +36,17 @@ describe('bench: comparison with PyTorch', () => {
       ['webgl', 100 / 300_000],
     ]);
     expect(ratios[1].reference).toBe('pytorch cuda (NVIDIA H200)');
+  });
+
+  it('gives time to result as a ratio of times, and the median of each ratio over rounds', () => {
+    const cpu = { ...torch('cpu', 1000), e2e: { seconds: 60, trainSeconds: 23, scoreSeconds: 37, epochsRun: 7, stoppedEarly: true, testRows: 1e6, improvement: 2.4, spearman: 0.85 } };
+    const e2e = endToEndRatios([{ host: 'node', backend: 'wasm', seconds: 120 }, { host: 'node', backend: 'webgpu (x)', seconds: 9 }], [cpu]);
+    expect(e2e).toEqual([{ host: 'node', backend: 'wasm', workload: END_TO_END_WORKLOAD, reference: 'pytorch cpu (cpu)', ratio: 2 }]);
+    const ratio = (value: number, workload = 'w') => ({ host: 'node', backend: 'wasm', workload, reference: 'r', ratio: value });
+    expect(summarizeRatios([ratio(0.5), ratio(0.7, 'v'), ratio(0.4), ratio(0.9), ratio(0.8, 'v')])).toEqual([
+      { host: 'node', backend: 'wasm', workload: 'w', reference: 'r', median: 0.5, min: 0.4, max: 0.9, rounds: 3 },
+      { host: 'node', backend: 'wasm', workload: 'v', reference: 'r', median: 0.75, min: 0.7, max: 0.8, rounds: 2 },
+    ]);
   });
 
   it('has no ratio where the reference did not run', () => {
@@ -86,10 +97,60 @@ describe('bench: command line', () => {
     const unknown = await cli(['bench', '--backends', 'node:wasm,tpu']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/unknown bench backend "tpu": expected node:wasm, node:cpu, node:webgpu, chromium:wasm, chromium:webgl, chromium:webgpu/);
+    const rounds = await cli(['bench', '--rounds', '0']);
+    expect(rounds.code).toBe(2);
+    expect(rounds.stderr).toMatch(/--rounds must be a positive integer, got "0"/);
     const pairs = await cli(['bench', '--pairs-per-prompt', '46']);
     expect(pairs.code).toBe(2);
     expect(pairs.stderr).toMatch(/--pairs-per-prompt must be an integer from 1 to 45 \(distinct pairs of 10 responses\), got "46"/);
   });
+});
+
+describe('bench: rounds', () => {
+  // A stand-in for the PyTorch process (a true boundary) that numbers its calls in its version.
+  it('alternates ours and the reference round by round, and sums the ratios up over the rounds', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rl-rounds-'));
+    const script = join(dir, 'counting.py');
+    const counter = join(dir, 'calls');
+    await writeFile(
+      script,
+      [
+        'import json, os',
+        `path = ${JSON.stringify(counter)}`,
+        'calls = (int(open(path).read()) if os.path.exists(path) else 0) + 1',
+        'open(path, "w").write(str(calls))',
+        'rate = {"host": "pytorch", "backend": "cpu", "workload": "train bt-mlp batch 2", "unit": "pairs/s", "median": 10.0 * calls, "min": 1, "max": 1, "runs": [1, 1, 1]}',
+        'print(json.dumps({"torch": "call %d" % calls, "device": "cpu", "threads": 2, "results": [rate], "e2e": None}))',
+      ].join('\n'),
+    );
+    const json = join(dir, 'report.json');
+    const r = await cli(['bench', '--backends', 'node:wasm', '--batches', '2', '--rounds', '2', '--compare-torch', '--python', 'python3', '--torch-script', script, '--json', json]);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n');
+    const at = (pattern: RegExp) => lines.findIndex((l) => pattern.test(l));
+    const order = [/^round 1 of 2/, /^node:wasm.*train bt-mlp batch 2 /, /^pytorch:cpu/, /^round 2 of 2/, /^node:wasm.*train bt-mlp batch 2 /, /median of 2 rounds/];
+    let from = 0;
+    for (const pattern of order) {
+      const i = lines.slice(from).findIndex((l) => pattern.test(l));
+      expect(i, `${pattern} after line ${from}`).toBeGreaterThanOrEqual(0);
+      from += i + 1;
+    }
+    expect(at(/^round 2 of 2/)).toBeGreaterThan(at(/^pytorch:cpu/));
+    const report = JSON.parse(await readFile(json, 'utf8')) as BenchReport;
+    expect(report.rounds).toBe(2);
+    expect(report.torch!.map((t) => [t.round, t.torch])).toEqual([
+      [1, 'call 1'],
+      [2, 'call 2'],
+    ]);
+    const ours = report.results.filter((m) => m.workload === 'train bt-mlp batch 2');
+    expect(ours.map((m) => m.round)).toEqual([1, 2]);
+    // Each round's ratio uses that round's reference (10 pairs/s, then 20).
+    const ratios = report.ratios!.filter((x) => x.workload === 'train bt-mlp batch 2');
+    expect(ratios.map((x) => x.ratio)).toEqual([ours[0].median / 10, ours[1].median / 20]);
+    const summary = report.ratioSummary!.find((x) => x.workload === 'train bt-mlp batch 2')!;
+    expect(summary).toMatchObject({ rounds: 2, min: Math.min(...ratios.map((x) => x.ratio)), max: Math.max(...ratios.map((x) => x.ratio)) });
+    expect(summary.median).toBeCloseTo((ratios[0].ratio + ratios[1].ratio) / 2, 12);
+  }, 120_000);
 });
 
 describe('bench: training workloads', () => {

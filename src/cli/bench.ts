@@ -51,6 +51,9 @@ const NODE_WORK: Record<NodeBackend | 'webgpu-software', Work> = {
   'webgpu-software': { steps: 1, scoreRows: 1024, maxBatch: 512 },
 };
 
+/** Which round of `--rounds` a figure comes from (absent with one round). */
+type Round = { round?: number };
+
 export interface BenchReport {
   date: string;
   engine: string;
@@ -58,14 +61,45 @@ export interface BenchReport {
   cpus: { model: string; count: number };
   dim: number;
   hidden: readonly number[];
-  results: Measurement[];
+  /** `--rounds`: each round times every backend, then the PyTorch reference; figures carry their round. */
+  rounds: number;
+  results: (Measurement & Round)[];
   skipped: { target: string; why: string }[];
   kernelErrors?: string[];
   /** Time to result of the paper's default experiment (one seed, 1M test rows), `--e2e`. */
-  e2e?: ({ host: string; backend: string } & EndToEnd)[];
-  torch?: TorchReport[];
-  /** ours ÷ PyTorch for each of our measurements that has a reference. */
-  ratios?: { host: string; backend: string; workload: string; reference: string; ratio: number }[];
+  e2e?: ({ host: string; backend: string } & EndToEnd & Round)[];
+  torch?: (TorchReport & Round)[];
+  /** ours ÷ PyTorch for each of our measurements that has a reference, within its round. */
+  ratios?: (Ratio & Round)[];
+  /** Time to result, ours ÷ PyTorch's (the target is ≤ 1), within its round. */
+  e2eRatios?: (Ratio & Round)[];
+  /** With several rounds: each ratio's median over the rounds, with its min and max. */
+  ratioSummary?: RatioSummary[];
+}
+
+export interface Ratio {
+  host: string;
+  backend: string;
+  workload: string;
+  reference: string;
+  ratio: number;
+}
+
+export interface RatioSummary extends Omit<Ratio, 'ratio'> {
+  median: number;
+  min: number;
+  max: number;
+  rounds: number;
+}
+
+interface Settings {
+  targets: Target[];
+  explicit: boolean;
+  runs: number;
+  batches: number[];
+  pairsPerPrompt: number | undefined;
+  kernelVariants: string[];
+  e2e: boolean;
 }
 
 export async function runBench(args: string[]): Promise<number> {
@@ -75,6 +109,7 @@ export async function runBench(args: string[]): Promise<number> {
       json: { type: 'string' },
       backends: { type: 'string', default: 'auto' },
       runs: { type: 'string', default: '3' },
+      rounds: { type: 'string', default: '1' },
       batches: { type: 'string', default: '512,10240' },
       'pairs-per-prompt': { type: 'string' },
       'compare-torch': { type: 'boolean', default: false },
@@ -87,13 +122,22 @@ export async function runBench(args: string[]): Promise<number> {
   });
   const runs = Number(values.runs);
   if (!Number.isInteger(runs) || runs < 3) throw new UsageError('--runs must be an integer ≥ 3 (medians need at least 3)');
+  const rounds = Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) throw new UsageError(`--rounds must be a positive integer, got "${values.rounds}"`);
   const batches = values.batches.split(',').map(Number);
   if (batches.some((b) => !Number.isInteger(b) || b < 2)) throw new UsageError(`--batches must list integers ≥ 2, got "${values.batches}"`);
-  const pairsPerPrompt = parsePairsPerPrompt(values['pairs-per-prompt']);
   const kernelVariants = values['webgpu-kernels'].split(',').map((v) => v.trim());
   for (const v of kernelVariants) parseKernelVariant(v);
   const explicit = values.backends !== 'auto';
-  const targets = explicit ? parseTargets(values.backends) : [...TARGETS];
+  const settings: Settings = {
+    targets: explicit ? parseTargets(values.backends) : [...TARGETS],
+    explicit,
+    runs,
+    batches,
+    pairsPerPrompt: parsePairsPerPrompt(values['pairs-per-prompt']),
+    kernelVariants,
+    e2e: values.e2e,
+  };
 
   const report: BenchReport = {
     date: new Date().toISOString(),
@@ -102,92 +146,46 @@ export async function runBench(args: string[]): Promise<number> {
     cpus: { model: cpus()[0]?.model ?? 'unknown', count: cpus().length },
     dim: BENCH_DIM,
     hidden: BENCH_HIDDEN,
+    rounds,
     results: [],
     skipped: [],
   };
-  const record = (m: Measurement) => {
-    report.results.push(m);
-    process.stdout.write(`${formatMeasurement(m)}\n`);
-  };
-  const skip = (target: string, why: string) => {
-    report.skipped.push({ target, why });
-    process.stdout.write(`${target.padEnd(16)} skipped: ${why}\n`);
-  };
-
-  let gpuSeen = false;
-  let cpuSeen = false;
-  for (const target of targets.filter((t) => t.startsWith('node:'))) {
-    const backend = target.slice('node:'.length) as NodeBackend;
-    let work = NODE_WORK[backend];
-    let label: string = backend;
-    if (backend === 'webgpu') {
-      const adapter = await prepareWebGpu().catch((error: unknown) => error as Error);
-      if (adapter instanceof Error) {
-        skip(target, adapter.message);
-        continue;
-      }
-      if (adapter.software && !explicit) {
-        skip(target, `only a software adapter (${adapter.label}): name node:webgpu in --backends to time it anyway`);
-        continue;
-      }
-      if (adapter.software) work = NODE_WORK['webgpu-software'];
-      else gpuSeen = true;
-      label = `webgpu (${adapter.label})`;
-    }
-    if (backend !== 'webgpu') cpuSeen = true;
-    const info = await activateBackend(backend);
-    if (info.threads) label = wasmLabel(info.threads, info.gemm ?? 'xnnpack');
-    for (const variant of backend === 'webgpu' ? kernelVariants : [null]) {
-      const variantLabel = variant ? label.replace('webgpu', `webgpu[${variant}]`) : label;
-      if (variant) applyKernelVariant(variant);
-      for (const m of await benchHere('node', variantLabel, work, batches, pairsPerPrompt, runs, (why) => skip(target, why))) record(m);
-    }
-    if (backend === 'webgpu') applyKernelVariant(kernelVariants[0]);
-    if (values.e2e && backend !== 'cpu') {
-      const e2e = await timeEndToEnd(paperSizeDataset(), (p) => process.stderr.write(`\r  e2e ${p.stage}: ${p.message}`.padEnd(100)));
-      process.stderr.write('\n');
-      (report.e2e ??= []).push({ host: 'node', backend: label, ...e2e });
-      process.stdout.write(`${`node:${label}`.padEnd(34)} ${formatEndToEnd(e2e)}\n`);
-    }
-  }
-
-  const browserBackends = targets.filter((t) => t.startsWith('chromium:')).map((t) => t.slice('chromium:'.length) as BrowserBackend);
-  if (browserBackends.length > 0) {
-    const browserModule = await import('./benchBrowser.ts').catch((error: unknown) => error as Error);
-    if (browserModule instanceof Error) {
-      for (const b of browserBackends) skip(`chromium:${b}`, `the browser bench could not load (${browserModule.message})`);
-    } else {
-      const browser = await browserModule.benchInBrowser({
-        backends: browserBackends,
-        runs,
-        batches,
-        pairsPerPrompt,
-        includeSoftware: explicit,
-        onMeasurement: (m) => process.stdout.write(`${formatMeasurement(m)}\n`),
-        ...(values.e2e ? { e2e: {} } : {}),
-        onEndToEnd: (e) => process.stdout.write(`${`chromium:${e.backend}`.padEnd(34)} ${formatEndToEnd(e)}\n`),
-      });
-      report.results.push(...browser.measurements);
-      if (browser.endToEnd.length > 0) (report.e2e ??= []).push(...browser.endToEnd);
-      for (const s of browser.skipped) skip(`chromium:${s.backend}`, s.why);
-    }
-  }
-
-  if (values['compare-torch']) {
-    const python = values.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
-    report.torch = [];
+  const python = values.python ?? (existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3');
+  // Rounds alternate ours and PyTorch, so a machine that speeds up or slows down during the
+  // bench moves both sides of each round's ratios alike.
+  for (let round = 1; round <= rounds; round++) {
+    const tag: Round = rounds > 1 ? { round } : {};
+    if (rounds > 1) process.stdout.write(`${round > 1 ? '\n' : ''}round ${round} of ${rounds}\n`);
+    const firstResult = report.results.length;
+    const firstE2e = report.e2e?.length ?? 0;
+    const seen = await benchNode(settings, report, tag);
+    const browserBackends = await benchChromium(settings, report, tag);
+    if (!values['compare-torch']) continue;
     // Browser backends run on this machine's CPU (or its GPU through the browser): both references apply.
-    if (browserBackends.length > 0) cpuSeen = true;
-    const devices = [...(cpuSeen || !gpuSeen ? (['cpu'] as const) : []), ...(gpuSeen ? (['cuda'] as const) : [])];
+    const cpuSeen = seen.cpu || browserBackends > 0;
+    const devices = [...(cpuSeen || !seen.gpu ? (['cpu'] as const) : []), ...(seen.gpu ? (['cuda'] as const) : [])];
+    const torch: TorchReport[] = [];
     for (const device of devices) {
-      const torch = await runTorchReference({ python, device, batches, pairsPerPrompt, runs, e2e: values.e2e, script: values['torch-script'] });
-      report.torch.push(torch);
-      for (const m of torch.results) process.stdout.write(`${formatMeasurement(m)}\n`);
-      if (torch.e2e) process.stdout.write(`${`pytorch:${device}`.padEnd(34)} ${formatEndToEnd(torch.e2e)}\n`);
+      const t = await runTorchReference({ python, device, batches, pairsPerPrompt: settings.pairsPerPrompt, runs, e2e: values.e2e, script: values['torch-script'] });
+      torch.push(t);
+      (report.torch ??= []).push({ ...t, ...tag });
+      for (const m of t.results) process.stdout.write(`${formatMeasurement(m)}\n`);
+      if (t.e2e) process.stdout.write(`${`pytorch:${device}`.padEnd(34)} ${formatEndToEnd(t.e2e)}\n`);
     }
-    report.ratios = ratiosAgainstTorch(report.results, report.torch);
-    process.stdout.write('\nours ÷ PyTorch (medians, same run):\n');
-    for (const r of report.ratios) process.stdout.write(`  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${r.ratio.toFixed(2)}× (vs ${r.reference})\n`);
+    const ratios = ratiosAgainstTorch(report.results.slice(firstResult), torch);
+    (report.ratios ??= []).push(...ratios.map((r) => ({ ...r, ...tag })));
+    process.stdout.write(`\nours ÷ PyTorch (medians, same ${rounds > 1 ? 'round' : 'run'}):\n`);
+    for (const r of ratios) process.stdout.write(`  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${r.ratio.toFixed(2)}× (vs ${r.reference})\n`);
+    const e2eRatios = endToEndRatios(report.e2e?.slice(firstE2e) ?? [], torch);
+    (report.e2eRatios ??= []).push(...e2eRatios.map((r) => ({ ...r, ...tag })));
+    for (const r of e2eRatios) process.stdout.write(`  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${r.ratio.toFixed(2)}× PyTorch's time (vs ${r.reference})\n`);
+  }
+  if (rounds > 1 && report.ratios) {
+    report.ratioSummary = summarizeRatios([...report.ratios, ...(report.e2eRatios ?? [])]);
+    process.stdout.write(`\nours ÷ PyTorch, median of ${rounds} rounds (min–max):\n`);
+    for (const r of report.ratioSummary) {
+      process.stdout.write(`  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)}, ${r.rounds} rounds)\n`);
+    }
   }
 
   const rejected = kernelErrors();
@@ -201,6 +199,82 @@ export async function runBench(args: string[]): Promise<number> {
     process.stderr.write(`wrote ${values.json}\n`);
   }
   return 0;
+}
+
+/** Times the Node targets in this process; says whether a CPU and a (hardware) GPU backend ran. */
+async function benchNode(settings: Settings, report: BenchReport, tag: Round): Promise<{ cpu: boolean; gpu: boolean }> {
+  const seen = { cpu: false, gpu: false };
+  const record = (m: Measurement) => {
+    report.results.push({ ...m, ...tag });
+    process.stdout.write(`${formatMeasurement(m)}\n`);
+  };
+  const skip = (target: string, why: string) => skipTarget(report, target, why);
+  for (const target of settings.targets.filter((t) => t.startsWith('node:'))) {
+    const backend = target.slice('node:'.length) as NodeBackend;
+    let work = NODE_WORK[backend];
+    let label: string = backend;
+    if (backend === 'webgpu') {
+      const adapter = await prepareWebGpu().catch((error: unknown) => error as Error);
+      if (adapter instanceof Error) {
+        skip(target, adapter.message);
+        continue;
+      }
+      if (adapter.software && !settings.explicit) {
+        skip(target, `only a software adapter (${adapter.label}): name node:webgpu in --backends to time it anyway`);
+        continue;
+      }
+      if (adapter.software) work = NODE_WORK['webgpu-software'];
+      else seen.gpu = true;
+      label = `webgpu (${adapter.label})`;
+    }
+    if (backend !== 'webgpu') seen.cpu = true;
+    const info = await activateBackend(backend);
+    if (info.threads) label = wasmLabel(info.threads, info.gemm ?? 'xnnpack');
+    for (const variant of backend === 'webgpu' ? settings.kernelVariants : [null]) {
+      const variantLabel = variant ? label.replace('webgpu', `webgpu[${variant}]`) : label;
+      if (variant) applyKernelVariant(variant);
+      for (const m of await benchHere('node', variantLabel, work, settings, (why) => skip(target, why))) record(m);
+    }
+    if (backend === 'webgpu') applyKernelVariant(settings.kernelVariants[0]);
+    if (settings.e2e && backend !== 'cpu') {
+      const e2e = await timeEndToEnd(paperSizeDataset(), (p) => process.stderr.write(`\r  e2e ${p.stage}: ${p.message}`.padEnd(100)));
+      process.stderr.write('\n');
+      (report.e2e ??= []).push({ host: 'node', backend: label, ...e2e, ...tag });
+      process.stdout.write(`${`node:${label}`.padEnd(34)} ${formatEndToEnd(e2e)}\n`);
+    }
+  }
+  return seen;
+}
+
+/** Times the Chromium targets in a headless browser; returns how many were asked for. */
+async function benchChromium(settings: Settings, report: BenchReport, tag: Round): Promise<number> {
+  const backends = settings.targets.filter((t) => t.startsWith('chromium:')).map((t) => t.slice('chromium:'.length) as BrowserBackend);
+  if (backends.length === 0) return 0;
+  const browserModule = await import('./benchBrowser.ts').catch((error: unknown) => error as Error);
+  if (browserModule instanceof Error) {
+    for (const b of backends) skipTarget(report, `chromium:${b}`, `the browser bench could not load (${browserModule.message})`);
+    return backends.length;
+  }
+  const browser = await browserModule.benchInBrowser({
+    backends,
+    runs: settings.runs,
+    batches: settings.batches,
+    pairsPerPrompt: settings.pairsPerPrompt,
+    includeSoftware: settings.explicit,
+    onMeasurement: (m) => process.stdout.write(`${formatMeasurement(m)}\n`),
+    ...(settings.e2e ? { e2e: {} } : {}),
+    onEndToEnd: (e) => process.stdout.write(`${`chromium:${e.backend}`.padEnd(34)} ${formatEndToEnd(e)}\n`),
+  });
+  report.results.push(...browser.measurements.map((m) => ({ ...m, ...tag })));
+  if (browser.endToEnd.length > 0) (report.e2e ??= []).push(...browser.endToEnd.map((e) => ({ ...e, ...tag })));
+  for (const s of browser.skipped) skipTarget(report, `chromium:${s.backend}`, s.why);
+  return backends.length;
+}
+
+function skipTarget(report: BenchReport, target: string, why: string): void {
+  if (report.skipped.some((s) => s.target === target && s.why === why)) return;
+  report.skipped.push({ target, why });
+  process.stdout.write(`${target.padEnd(16)} skipped: ${why}\n`);
 }
 
 /** `--pairs-per-prompt N`: also time training where prompts hold N pairs of SHARED_RESPONSES responses. */
@@ -247,19 +321,11 @@ function parseTargets(list: string): Target[] {
 }
 
 /** Times every workload on the tfjs backend that is active in this process. */
-async function benchHere(
-  host: string,
-  backend: string,
-  work: Work,
-  batches: readonly number[],
-  pairsPerPrompt: number | undefined,
-  runs: number,
-  skip: (why: string) => void,
-): Promise<Measurement[]> {
+async function benchHere(host: string, backend: string, work: Work, settings: Settings, skip: (why: string) => void): Promise<Measurement[]> {
   const out: Measurement[] = [];
-  const sharing = pairsPerPrompt === undefined ? [undefined] : [undefined, pairsPerPrompt];
+  const sharing = settings.pairsPerPrompt === undefined ? [undefined] : [undefined, settings.pairsPerPrompt];
   for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
-    for (const batch of batches) {
+    for (const batch of settings.batches) {
       for (const shared of sharing) {
         const workload = { objective, batch, steps: work.steps, pairsPerPrompt: shared };
         const name = trainingWorkloadName(workload);
@@ -267,26 +333,60 @@ async function benchHere(
           skip(`${name}: minutes per step on this backend`);
           continue;
         }
-        out.push(summarize(host, backend, name, 'pairs/s', await timeTraining(workload, runs)));
+        out.push(summarize(host, backend, name, 'pairs/s', await timeTraining(workload, settings.runs)));
       }
     }
   }
-  out.push(summarize(host, backend, SCORING_WORKLOAD_NAME, 'rows/s', await timeScoring({ rows: work.scoreRows, chunkRows: 8192 }, runs)));
+  out.push(summarize(host, backend, SCORING_WORKLOAD_NAME, 'rows/s', await timeScoring({ rows: work.scoreRows, chunkRows: 8192 }, settings.runs)));
   if (tf.memory().numTensors > 0) skip(`leaked ${tf.memory().numTensors} tensors`);
   return out;
 }
 
 /** GPU backends compare with PyTorch on CUDA, the others with PyTorch on the CPU. */
-export function ratiosAgainstTorch(ours: readonly Measurement[], torch: readonly TorchReport[]): NonNullable<BenchReport['ratios']> {
-  const ratios: NonNullable<BenchReport['ratios']> = [];
+function referenceFor(backend: string, torch: readonly TorchReport[]): TorchReport | undefined {
+  const gpu = backend.startsWith('webgpu') || backend.startsWith('webgl');
+  return torch.find((t) => t.device === (gpu ? 'cuda' : 'cpu'));
+}
+
+const referenceName = (t: TorchReport) => `pytorch ${t.device} (${t.deviceName})`;
+
+/** Throughput, ours ÷ PyTorch's, per workload both timed. */
+export function ratiosAgainstTorch(ours: readonly Measurement[], torch: readonly TorchReport[]): Ratio[] {
+  const ratios: Ratio[] = [];
   for (const m of ours) {
-    const gpu = m.backend.startsWith('webgpu') || m.backend.startsWith('webgl');
-    const reference = torch.find((t) => t.device === (gpu ? 'cuda' : 'cpu'));
+    const reference = referenceFor(m.backend, torch);
     const match = reference?.results.find((r) => r.workload === m.workload);
     if (!reference || !match) continue;
-    ratios.push({ host: m.host, backend: m.backend, workload: m.workload, reference: `pytorch ${reference.device} (${reference.deviceName})`, ratio: m.median / match.median });
+    ratios.push({ host: m.host, backend: m.backend, workload: m.workload, reference: referenceName(reference), ratio: m.median / match.median });
   }
   return ratios;
+}
+
+export const END_TO_END_WORKLOAD = 'time to result (paper default, 1 seed)';
+
+/** Time to result, ours ÷ PyTorch's: below 1 is faster than the reference. */
+export function endToEndRatios(ours: readonly ({ host: string; backend: string } & Pick<EndToEnd, 'seconds'>)[], torch: readonly TorchReport[]): Ratio[] {
+  return ours.flatMap((e) => {
+    const reference = referenceFor(e.backend, torch);
+    if (!reference?.e2e) return [];
+    return [{ host: e.host, backend: e.backend, workload: END_TO_END_WORKLOAD, reference: referenceName(reference), ratio: e.seconds / reference.e2e.seconds }];
+  });
+}
+
+/** Each ratio's median over the rounds it was measured in, with its range. */
+export function summarizeRatios(ratios: readonly Ratio[]): RatioSummary[] {
+  const groups = new Map<string, Ratio[]>();
+  for (const r of ratios) {
+    const key = JSON.stringify([r.host, r.backend, r.workload, r.reference]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  return [...groups.values()].map((group) => {
+    const sorted = group.map((r) => r.ratio).sort((a, b) => a - b);
+    const { host, backend, workload, reference } = group[0];
+    const middle = sorted.length / 2;
+    const median = sorted.length % 2 ? sorted[Math.floor(middle)] : (sorted[middle - 1] + sorted[middle]) / 2;
+    return { host, backend, workload, reference, median, min: sorted[0], max: sorted.at(-1)!, rounds: sorted.length };
+  });
 }
 
 type EndToEndLine = Pick<EndToEnd, 'seconds' | 'epochsRun' | 'stoppedEarly' | 'testRows' | 'improvement' | 'spearman'>;

@@ -23,7 +23,7 @@ usage:
   reward-lab run   [--spec FILE | --preset NAME] [--data DIR [--layout NKD|KND]] [--out FILE] [--backend wasm|cpu]
                    [--memory-cap SIZE] [--quiet]
   reward-lab spec  [--preset NAME]          print a complete spec (all defaults filled in)
-  reward-lab bench [--backends node:wasm,chromium:wasm,…] [--batches 512,10240] [--runs N] [--e2e]
+  reward-lab bench [--backends node:wasm,chromium:wasm,…] [--batches 512,10240] [--runs N] [--rounds R] [--e2e]
                    [--pairs-per-prompt N] [--compare-torch [--python PATH]] [--webgpu-kernels stock,fused,TILE…]
                    [--json FILE]
                    time training and scoring on every backend found (README: Benchmarks)

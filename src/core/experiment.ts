@@ -230,7 +230,7 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
       }
       // The other experiments trained so far are finished and reported before the failure is.
       const scored = failure ? trained.filter((t) => units[t.unit].experiment !== failure!.experimentIndex) : trained;
-      if (scored.length === 0) throw failure;
+      if (failure && scored.length === 0) throw failure;
       // One pass over the test split for every model of the group: the split is read once, not
       // once per seed (on a GPU or from a browser's files, reading is most of scoring's time).
       const models = scored.flatMap((t) => t.ensemble.models);
@@ -329,9 +329,9 @@ export const MAX_SEEDS_PER_PASS = 8;
  */
 export function passGroups(bytesPerSeed: readonly number[], budget: number, maxSeeds = MAX_SEEDS_PER_PASS): SeedGroup[] {
   const groups: SeedGroup[] = [];
-  let held = Infinity;
+  let held = 0;
   for (const [i, bytes] of bytesPerSeed.entries()) {
-    if (held + bytes > budget || groups.at(-1)!.size === maxSeeds) {
+    if (groups.length === 0 || held + bytes > budget || groups.at(-1)!.size === maxSeeds) {
       groups.push({ first: i, size: 0 });
       held = 0;
     }
