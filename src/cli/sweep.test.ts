@@ -47,6 +47,9 @@ describe('reward-lab sweep / merge', () => {
     expect((await readdir(join(a, 'cells'))).every((n) => n.endsWith('.json'))).toBe(true);
     // A shard's cells on one dataset run as one batch, sharing its passes over the test split.
     expect(first.stderr).toMatch(/running 4 cells on dataset/);
+    // Progress as the batch runs (sparse lines when stderr is not a terminal), naming each cell's experiment.
+    expect(first.stderr).toMatch(/\[train\] experiment 3\/4, seed 0:/);
+    expect(first.stderr).toMatch(/\[score\] experiments 1…4: scoring 400 test responses/);
     expect(set.cells.every((c) => c.result.timings.batchOf === 4)).toBe(true);
   });
 

@@ -8,6 +8,7 @@ import { canonicalJson, expandSweep, mergeCellResults, parseShard, parseSweep, s
 import type { NpyLayoutChoice } from '../core/npyDataset.ts';
 import { parseBackend, UsageError, activateBackend } from './backend.ts';
 import { byteSizeFlag, layoutFlag } from './flags.ts';
+import { progressPrinter } from './progressLine.ts';
 
 /**
  * `reward-lab sweep` runs the cells of one shard of a grid, writing each finished cell to
@@ -76,7 +77,8 @@ export async function sweepCommand(args: string[], loadData: DataLoader): Promis
 
   const done = new Set((await finishedCells(values.out)).map((c) => c.cellKey));
   const todo = cells.filter((c) => !done.has(c.key));
-  const say = (line: string) => values.quiet || process.stderr.write(`${line}\n`);
+  // On a terminal, a line of its own first clears the progress line being rewritten there.
+  const say = (line: string) => values.quiet || process.stderr.write(`${process.stderr.isTTY ? '\r\x1b[2K' : ''}${line}\n`);
   say(`shard ${shard}/${shards}: ${cells.length} cells, ${cells.length - todo.length} already done, ${todo.length} to run`);
 
   await activateBackend(parseBackend(values.backend));
@@ -96,6 +98,7 @@ export async function sweepCommand(args: string[], loadData: DataLoader): Promis
         await runExperiments(specs, dataset, {
           signal: controller.signal,
           memoryCapBytes,
+          onProgress: progressPrinter(process.stderr, values.quiet),
           onResult: async (i, result) => {
             const cell = batch[i];
             const record: CellResult = { cellKey: cell.key, axes: cell.axes, seed: cell.seed, result };

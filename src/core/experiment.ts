@@ -140,7 +140,8 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
       rows: extra.rows,
       fraction,
       etaSeconds: etaSeconds(Date.now() - started, fraction),
-      message: batch ? `experiment ${experiment + 1}/${specs.length}, ${extra.message}` : extra.message,
+      // A scoring pass names its experiments itself.
+      message: batch && stage !== 'score' && stage !== 'done' ? `experiment ${experiment + 1}/${specs.length}, ${extra.message}` : extra.message,
     });
   };
 
