@@ -14,7 +14,7 @@ import { progressPrinter } from './progressLine.ts';
  * `reward-lab sweep` runs the cells of one shard of a grid, writing each finished cell to
  * OUT/cells/<id>.json (atomically, so an interrupted shard resumes where it stopped). Cells on
  * one dataset run as a batch (runExperiments), which reads its test split once per group of
- * cells whose models fit a quarter of the memory cap, not once per cell;
+ * cells (up to 8, whose models fit a quarter of the memory cap), not once per cell;
  * `reward-lab merge` combines the cells of one or more output folders into one result set.
  */
 
