@@ -121,11 +121,17 @@ describe('scoring through mapped upload buffers (SwiftShader)', () => {
     expect(copied.info).toEqual({ uploads: 4, inPlace: 0, readsGivenMemory: 4 });
   });
 
+  it('scores several models (a shared pass) with one upload per chunk, each as it scores alone', () => {
+    const [shared] = checks().filter((r) => r.name.startsWith('three models score one pass'));
+    expect(failures([shared])).toEqual([]);
+    expect(shared.info).toEqual({ uploads: 4 });
+  });
+
   it('ends a run on a failed read or a cancel with that error, then scores again, leaking no tensors', () => {
     const endings = checks().filter((r) => r.name.endsWith('with its own error'));
     expect(endings.length).toBe(2);
     expect(failures(endings), JSON.stringify(endings.map((r) => r.info))).toEqual([]);
     expect(failures(checks().filter((r) => r.name === 'scores again after the failed runs' || r.name === 'no tensor leaks'))).toEqual([]);
-    expect(checks().length).toBe(6);
+    expect(checks().length).toBe(7);
   });
 });

@@ -514,12 +514,16 @@ export async function uploadChecks(report: Report): Promise<void> {
   const dim = 40;
   const rows = 100;
   const chunkRows = 32; // 32, 32, 32, 4
-  const params = initMlp(dim, [24], 'pytorch', rng);
+  // Several models, as a pass shared by seeds or sweep cells has: each chunk is uploaded once for all.
+  const models = [[24], [16, 8], []].map((hidden) => initMlp(dim, hidden, 'pytorch', rng));
+  const params = models[0];
   const embeddings = new InMemoryEmbeddings(Float32Array.from({ length: rows * dim }, () => rng.normal()), dim);
   const members = [{ kind: 'mlp' as const, params }];
+  const allMembers = models.map((p) => ({ kind: 'mlp' as const, params: p }));
   try {
     ops.chunkUploads = undefined;
     const [reference] = await scoreRows(new CheckStore(embeddings, true), members, { chunkRows });
+    const alone = await Promise.all(allMembers.map(async (m) => (await scoreRows(new CheckStore(embeddings, true), [m], { chunkRows }))[0]));
     ops.chunkUploads = counted;
     for (const fillGiven of [true, false]) {
       uploads = 0;
@@ -534,6 +538,16 @@ export async function uploadChecks(report: Report): Promise<void> {
         info: { uploads, inPlace, readsGivenMemory: store.given.filter(Boolean).length },
       });
     }
+    uploads = 0;
+    const together = await scoreRows(new CheckStore(embeddings, true), allMembers, { chunkRows });
+    const onePerChunk = uploads === Math.ceil(rows / chunkRows);
+    report({
+      suite: 'upload',
+      name: 'three models score one pass through mapped uploads, one upload per chunk, as each scores alone',
+      tol: 0,
+      ...(onePerChunk ? arraysDiff(together, alone) : { maxAbsDiff: Infinity, scale: 1 }),
+      info: { uploads },
+    });
     for (const ending of ['a failed read', 'a cancel'] as const) {
       const controller = new AbortController();
       const store = new CheckStore(embeddings, true, ending === 'a failed read' ? 2 * chunkRows : null);
@@ -551,7 +565,7 @@ export async function uploadChecks(report: Report): Promise<void> {
     report({ suite: 'upload', name: 'scores again after the failed runs', tol: 0, ...arraysDiff([again], [reference]) });
   } finally {
     ops.chunkUploads = mapped;
-    disposeMlp(params);
+    models.forEach(disposeMlp);
   }
   report(leak('upload', before));
 }
