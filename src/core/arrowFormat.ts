@@ -127,7 +127,7 @@ export interface ArrowWriteOptions {
 export interface ArrowReadOptions {
   /** Upper bound on one embedding read (and its scratch buffer). Default 4 MiB. */
   chunkBytes?: number;
-  /** `gather` reads through gaps of unrequested rows up to this many bytes. Default 64 KiB. */
+  /** `gather` reads through gaps of unrequested rows up to this many bytes. Default: the source's own, else 64 KiB. */
   coalesceGapBytes?: number;
 }
 
@@ -722,7 +722,7 @@ export class ArrowEmbeddings implements EmbeddingStore {
     this.bytesPerValue = meta.embeddingDtype === 'float16' ? 2 : 4;
     const rowBytes = this.dim * this.bytesPerValue;
     this.chunkRows = Math.max(1, Math.floor((options.chunkBytes ?? DEFAULT_CHUNK_BYTES) / rowBytes));
-    this.gapRows = Math.floor((options.coalesceGapBytes ?? DEFAULT_COALESCE_GAP_BYTES) / rowBytes);
+    this.gapRows = Math.floor((options.coalesceGapBytes ?? source.coalesceGapBytes ?? DEFAULT_COALESCE_GAP_BYTES) / rowBytes);
   }
 
   get batchCount(): number {

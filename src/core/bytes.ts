@@ -14,6 +14,12 @@ export interface ByteSource {
    * (read it, do not write to it).
    */
   read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array>;
+  /**
+   * Readers that pick scattered rows read through gaps of up to this many unwanted bytes rather
+   * than start another read: about what the source streams in the time a read's fixed cost
+   * takes. Absent: the reader's default.
+   */
+  readonly coalesceGapBytes?: number;
 }
 
 /** `bytes` placed in `into` when given, else `bytes` itself. */
@@ -43,9 +49,17 @@ export class BytesSource implements ByteSource {
   }
 }
 
+/**
+ * A Blob read's fixed cost, in bytes streamed meanwhile. Measured in headless Chromium on a
+ * picked 800 MB file, random reads: 8 and 64 KiB take 1.2–1.3 ms each, while 4 → 32 MiB reads add
+ * 1.15 ms per MiB (~870 MB/s). Skipping a gap costs more than reading through it below ~1 MiB.
+ */
+export const BLOB_COALESCE_GAP_BYTES = 1 << 20;
+
 /** A Blob (or File) as a ByteSource: reads are `blob.slice(...).arrayBuffer()`, so nothing is loaded whole. */
 export class BlobSource implements ByteSource {
   readonly size: number;
+  readonly coalesceGapBytes = BLOB_COALESCE_GAP_BYTES;
 
   constructor(
     private readonly blob: Blob,

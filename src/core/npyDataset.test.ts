@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { BlobSource, BytesSource } from './bytes.ts';
+import { BLOB_COALESCE_GAP_BYTES, BlobSource, BytesSource } from './bytes.ts';
 import type { ByteSource } from './bytes.ts';
 import { CancelledError } from './cancel.ts';
 import { InMemoryEmbeddings } from './dataset.ts';
@@ -524,6 +524,32 @@ describe('NpyEmbeddings', () => {
       const rows = Int32Array.from([3, 17, 2, 2]);
       expect(await store.gather(rows)).toEqual(expectedRows(TRAIN, rows));
     }
+  });
+
+  it('reads through gaps as wide as its source says a read costs (a Blob: 1 MiB), unless told otherwise', async () => {
+    // Rows 0, 10 and 20 of 20-byte rows: two gaps of 180 bytes.
+    const rows = Int32Array.from([20, 0, 10]);
+    const dataReads = async (gap: number | undefined, options: NpyReadOptions = {}) => {
+      const inner = trainEmbeddings('NKD');
+      let reads = 0;
+      const source: ByteSource = {
+        name: inner.name,
+        size: inner.size,
+        coalesceGapBytes: gap,
+        read: (offset, length, signal, into) => {
+          if (offset > 0) reads++;
+          return inner.read(offset, length, signal, into);
+        },
+      };
+      const store = await NpyEmbeddings.open(source, 'NKD', options);
+      expect(await store.gather(rows)).toEqual(expectedRows(TRAIN, rows));
+      return reads;
+    };
+    expect(await dataReads(0)).toBe(3);
+    expect(await dataReads(1 << 20)).toBe(1);
+    expect(await dataReads(1 << 20, { coalesceGapBytes: 0 })).toBe(3);
+    expect(await dataReads(undefined, { coalesceGapBytes: 100 })).toBe(3);
+    expect(new BlobSource(new Blob([]), 'picked.npy').coalesceGapBytes).toBe(BLOB_COALESCE_GAP_BYTES);
   });
 
   it('rejects out-of-range rows and cancelled reads', async () => {

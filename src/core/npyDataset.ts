@@ -46,8 +46,9 @@ export interface NpyReadOptions {
   chunkBytes?: number;
   /**
    * `gather` reads through gaps of unrequested rows up to this many bytes rather than
-   * issuing a separate read, since one larger read is cheaper than two. Default 64 KiB;
-   * 0 reads only runs of adjacent rows.
+   * issuing a separate read, since one larger read is cheaper than two. Default: the source's
+   * own (ByteSource.coalesceGapBytes: 1 MiB for a Blob), else 64 KiB; 0 reads only runs of
+   * adjacent rows.
    */
   coalesceGapBytes?: number;
 }
@@ -263,7 +264,7 @@ export class NpyEmbeddings implements EmbeddingStore {
     this.dim = d;
     this.rows = a * b;
     this.chunks = new ChunkStream(source, header, chunkElements(options.chunkBytes, header));
-    const gapBytes = options.coalesceGapBytes ?? DEFAULT_COALESCE_GAP_BYTES;
+    const gapBytes = options.coalesceGapBytes ?? source.coalesceGapBytes ?? DEFAULT_COALESCE_GAP_BYTES;
     this.gapRows = Math.floor(gapBytes / (d * header.bytesPerElement));
     if (layout === 'KND') {
       // File row j·N + p holds response j of prompt p.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { BlobSource } from '../core/bytes.ts';
 import { isCancelled } from '../core/cancel.ts';
 import { makeDemoDataset } from '../core/demo.ts';
 import { demoArrowFiles } from '../testing/arrowFiles.ts';
@@ -8,7 +9,7 @@ import { detectFormat, openSelection, planSelection } from './files.ts';
 import { FilesHost } from './filesHost.ts';
 import type { FileSelection, FilesProgress } from './filesProtocol.ts';
 import { inspectDataset, T1_BETAS } from './inspect.ts';
-import { ByteCounter, IoMeter } from './ioMeter.ts';
+import { ByteCounter, CountingSource, IoMeter } from './ioMeter.ts';
 
 const select = (files: readonly NamedBytes[], layout?: FileSelection['layout']): FileSelection => ({
   kind: 'files',
@@ -215,6 +216,11 @@ describe('opening, inspecting and verifying', () => {
 });
 
 describe('I/O meter', () => {
+  it('counts through a source without hiding what a read of it costs', () => {
+    const blob = new BlobSource(new Blob([new Uint8Array(8)]), 'picked.npy');
+    expect(new CountingSource(blob, new ByteCounter()).coalesceGapBytes).toBe(blob.coalesceGapBytes);
+  });
+
   it('reports bytes since its start, the rate over a recent window, rows/s and the time left', () => {
     const counter = new ByteCounter();
     counter.bytes = 1000;

@@ -10,6 +10,7 @@ export class ByteCounter {
 export class CountingSource implements ByteSource {
   readonly name: string;
   readonly size: number;
+  readonly coalesceGapBytes?: number;
 
   constructor(
     private readonly inner: ByteSource,
@@ -17,6 +18,7 @@ export class CountingSource implements ByteSource {
   ) {
     this.name = inner.name;
     this.size = inner.size;
+    this.coalesceGapBytes = inner.coalesceGapBytes;
   }
 
   async read(offset: number, length: number, signal?: AbortSignal, into?: Uint8Array): Promise<Uint8Array> {
