@@ -26,21 +26,30 @@ async function run(spec: ReturnType<typeof smallSpec>): Promise<ExperimentResult
 
 const withoutTimings = (r: ExperimentResult) => ({ ...r, timings: null });
 
-/** The spec's demo dataset with a test store that counts the rows read from it. */
+/** The spec's demo dataset with stores that count the test rows read and the train gathers. */
 function countingTestReads(spec: ReturnType<typeof smallSpec>) {
   const dataset = datasetFromSpec(spec)!;
-  const inner = dataset.test.embeddings;
   let rows = 0;
-  const counting: EmbeddingStore = {
+  let gathers = 0;
+  const counted = (inner: EmbeddingStore): EmbeddingStore => ({
     rows: inner.rows,
     dim: inner.dim,
     readRange: (start, end, signal, into) => {
       rows += end - start;
       return inner.readRange(start, end, signal, into);
     },
-    gather: (picked, signal) => inner.gather(picked, signal),
+    gather: (picked, signal) => {
+      gathers++;
+      return inner.gather(picked, signal);
+    },
+  });
+  const counting = counted(dataset.test.embeddings);
+  return {
+    dataset: { ...dataset, train: { ...dataset.train, embeddings: counted(dataset.train.embeddings) }, test: { ...dataset.test, embeddings: counting } },
+    counting,
+    rowsRead: () => rows,
+    trainGathers: () => gathers,
   };
-  return { dataset: { ...dataset, test: { ...dataset.test, embeddings: counting } }, counting, rowsRead: () => rows };
 }
 
 describe('experiment on the demo dataset', () => {
@@ -181,14 +190,17 @@ describe('experiment on the demo dataset', () => {
       smallSpec({ ...base, beta: 10, objective: 'clf-mlp', seeds: [4, 2] }),
       smallSpec({ beta: 3, objective: 'bt-mlp', extra: { ...base.extra, ensemble: { size: 2, aggregation: 'mean' } } }),
     ];
-    const { dataset, counting, rowsRead } = countingTestReads(specs[0]);
+    const { dataset, counting, rowsRead, trainGathers } = countingTestReads(specs[0]);
     const finished: number[] = [];
     const progress: Progress[] = [];
     const before = tf.memory().numTensors;
     const together = await runExperiments(specs, dataset, { onResult: (i) => void finished.push(i), onProgress: (p) => progress.push(p) });
     expect(rowsRead()).toBe(counting.rows);
+    // Experiments 1 and 3 annotate the same pairs (seed 0, the same budget and pairing): they
+    // train one after the other, and the second one's rows come from memory.
+    expect(trainGathers()).toBe(3);
     expect(tf.memory().numTensors).toBe(before);
-    expect(finished).toEqual([0, 1, 2]);
+    expect(finished).toEqual([0, 2, 1]);
     for (const [i, spec] of specs.entries()) {
       const alone = await run(spec);
       expect(withoutTimings(together[i])).toEqual(withoutTimings(alone));
@@ -196,14 +208,16 @@ describe('experiment on the demo dataset', () => {
       expect(batchOf).toBe(3);
       expect(totalMs).toBeCloseTo(Object.values(stagesMs).reduce((a, b) => a + b, 0), 6);
     }
-    // Four seeds trained in turn, one scoring pass for the three experiments, then four evaluations.
+    // Four seeds trained in turn (those with the same pairs together), one scoring pass for the
+    // three experiments, then four evaluations.
     const stages = progress
       .map((p) => `${p.stage} ${p.experimentIndex}.${p.seedIndex}${p.experimentCount ? `+${p.experimentCount}` : ''}`)
       .filter((x, i, all) => x !== all[i - 1]);
+    const order = ['0.0', '2.0', '1.0', '1.1'];
     expect(stages).toEqual([
-      ...['0.0', '1.0', '1.1', '2.0'].flatMap((u) => [`annotate ${u}`, `load ${u}`, `train ${u}`]),
+      ...order.flatMap((u) => [`annotate ${u}`, `load ${u}`, `train ${u}`]),
       'score 0.0+3',
-      ...['0.0', '1.0', '1.1', '2.0'].map((u) => `evaluate ${u}`),
+      ...order.map((u) => `evaluate ${u}`),
       'done 2.0',
     ]);
     expect(progress.every((p, i) => i === 0 || p.fraction >= progress[i - 1].fraction - 1e-12)).toBe(true);
@@ -231,8 +245,10 @@ describe('experiment on the demo dataset', () => {
     const finished: ExperimentResult[] = [];
     const failure = await runExperiments([good, tooBig, good], datasetFromSpec(good)!, { onResult: (_, r) => void finished.push(r) }).catch((e: unknown) => e);
     expect(failure).toBeInstanceOf(ExperimentFailedError);
-    // The experiment trained before the failing one is still scored, evaluated and reported.
-    expect(finished.map((r) => r.seeds)).toEqual([(await run(good)).seeds]);
+    // The experiments trained before the failing one (both good ones: they annotate the same
+    // pairs, so they train first) are still scored, evaluated and reported.
+    const alone = (await run(good)).seeds;
+    expect(finished.map((r) => r.seeds)).toEqual([alone, alone]);
     expect(failure).toMatchObject({ experimentIndex: 1, message: expect.stringMatching(/budget 5,?000 needs 5,?000 prompts .* only 4,?000/) });
     expect(tf.memory().numTensors).toBe(before);
     const other = { ...good, dataset: { ...good.dataset, dim: 32 } };

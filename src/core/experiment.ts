@@ -21,6 +21,7 @@ import { aggregateScores, DEFAULT_SCORE_CHUNK_ROWS, scoreRows } from './score.ts
 import { deviationsOf, type ExperimentSpec } from './spec.ts';
 import { applySubsample, type SubsampleRecord } from './subsample.ts';
 import { canonicalJson } from './sweep.ts';
+import { RepeatGatherStore } from './repeatGather.ts';
 import { gatherTrainingRows } from './train.ts';
 import { disposeModel, trainEnsemble, type TrainedEnsemble } from './members.ts';
 import { ENGINE_VERSION, RESULT_FORMAT } from './version.ts';
@@ -99,6 +100,10 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
   const units: Unit[] = specs.flatMap((spec, experiment) => spec.seeds.map((_, seedIndex) => ({ experiment, seedIndex })));
   const groups = passGroups(units.map((u) => bytesPerSeed(specs[u.experiment], dataset)), memoryCap / MODEL_SHARE_OF_CAP);
   const groupOf = (unit: number): SeedGroup => groups.find((g) => unit < g.first + g.size)!;
+  // Seeds that annotate the same pairs train one after another, so the rows they gather are read once.
+  const trainRows = new RepeatGatherStore(dataset.train.embeddings, memoryCap / 2);
+  /** Where each unit is in its group's order of work, for the progress bar (identity where nothing moved). */
+  const slotOf = new Map<number, number>();
   const results: ExperimentResult[] = [];
 
   const timed = async <T>(stage: Stage, experiment: number, work: () => Promise<T>): Promise<T> => {
@@ -122,7 +127,7 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
     if (!options.onProgress) return;
     const { experiment, seedIndex } = units[unit];
     const group = groupOf(unit);
-    const fraction = overallFraction(stage, unit, group, units.length, within);
+    const fraction = overallFraction(stage, slotOf.get(unit) ?? unit, group, units.length, within);
     const passExperiments = units[group.first + group.size - 1].experiment - units[group.first].experiment + 1;
     options.onProgress({
       stage,
@@ -159,7 +164,7 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
     const { annotations, stats } = await timed('annotate', e, async () => annotate(dataset.train, spec.annotation, scale, rng.fork('annotation')));
 
     report('load', unit, 0, { message: `seed ${seed}: reading the embeddings of the annotated rows` });
-    const rows = await timed('load', e, () => gatherTrainingRows(dataset.train.embeddings, annotations, { signal: options.signal, maxBytes: memoryCap }));
+    const rows = await timed('load', e, () => gatherTrainingRows(trainRows, annotations, { signal: options.signal, maxBytes: memoryCap }));
     const ensemble = await timed('train', e, () =>
       trainEnsemble(spec, rows, seed, {
         signal: options.signal,
@@ -221,14 +226,18 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
     const trained: TrainedSeed[] = [];
     let failure: ExperimentFailedError | null = null;
     try {
-      for (let u = group.first; u < group.first + group.size && !failure; u++) {
+      const order = byPairs(group, (u) => pairsKey(specs[units[u].experiment], units[u].seedIndex));
+      order.forEach((u, i) => slotOf.set(u, group.first + i));
+      for (const u of order) {
         try {
           trained.push(await failing(u, () => trainSeed(u)));
         } catch (error) {
           if (!(error instanceof ExperimentFailedError)) throw error;
           failure = error;
+          break;
         }
       }
+      trainRows.forget();
       // The other experiments trained so far are finished and reported before the failure is.
       const scored = failure ? trained.filter((t) => units[t.unit].experiment !== failure!.experimentIndex) : trained;
       if (failure && scored.length === 0) throw failure;
@@ -236,12 +245,13 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
       // once per seed (on a GPU or from a browser's files, reading is most of scoring's time).
       const models = scored.flatMap((t) => t.ensemble.models);
       const named = passName(scored.map((t) => ({ ...units[t.unit], seed: t.seed })), batch);
-      report('score', scored[0].unit, 0, { message: `${named}: scoring ${dataset.test.embeddings.rows} test responses` });
+      const firstScored = Math.min(...scored.map((t) => t.unit));
+      report('score', firstScored, 0, { message: `${named}: scoring ${dataset.test.embeddings.rows} test responses` });
       const t0 = performanceNow();
       const allScores = await scoreRows(dataset.test.embeddings, models, {
         chunkRows: scoreChunkRows,
         signal: options.signal,
-        onChunk: (done, total) => report('score', scored[0].unit, done / total, { rows: { done, total }, message: `${named}: scored ${done}/${total} test responses` }),
+        onChunk: (done, total) => report('score', firstScored, done / total, { rows: { done, total }, message: `${named}: scored ${done}/${total} test responses` }),
       });
       // A shared pass's time is split among the experiments by their number of models in it.
       const passMs = performanceNow() - t0;
@@ -268,9 +278,25 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
   return results;
 }
 
+/** What decides the pairs a seed annotates (pairing.ts): seeds with equal keys gather the same rows. */
+function pairsKey(spec: ExperimentSpec, seedIndex: number): string {
+  return canonicalJson([spec.seeds[seedIndex], spec.annotation.budget, spec.annotation.pairing]);
+}
+
+/** A group's units with those of equal keys next to each other, in the order the keys first appear. */
+function byPairs(group: SeedGroup, keyOf: (unit: number) => string): number[] {
+  const byKey = new Map<string, number[]>();
+  for (let u = group.first; u < group.first + group.size; u++) {
+    const key = keyOf(u);
+    byKey.set(key, [...(byKey.get(key) ?? []), u]);
+  }
+  return [...byKey.values()].flat();
+}
+
 /** How the progress line names the seeds of a scoring pass. */
 function passName(seeds: readonly (Unit & { seed: number })[], batch: boolean): string {
-  const [first, last] = [seeds[0], seeds.at(-1)!];
+  const sorted = [...seeds].sort((x, y) => x.experiment - y.experiment || x.seedIndex - y.seedIndex);
+  const [first, last] = [sorted[0], sorted.at(-1)!];
   if (!batch) return seeds.length > 1 ? `seeds ${first.seed}…${last.seed}` : `seed ${first.seed}`;
   return first.experiment === last.experiment ? `seeds of experiment ${first.experiment + 1}` : `experiments ${first.experiment + 1}…${last.experiment + 1}`;
 }
