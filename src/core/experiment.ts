@@ -226,9 +226,12 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
     const trained: TrainedSeed[] = [];
     let failure: ExperimentFailedError | null = null;
     try {
-      const order = byPairs(group, (u) => pairsKey(specs[units[u].experiment], units[u].seedIndex));
+      const keyOf = (u: number) => pairsKey(specs[units[u].experiment], units[u].seedIndex);
+      const order = byPairs(group, keyOf);
       order.forEach((u, i) => slotOf.set(u, group.first + i));
-      for (const u of order) {
+      for (const [i, u] of order.entries()) {
+        // Rows held for seeds with other pairs are of no more use.
+        if (i > 0 && keyOf(u) !== keyOf(order[i - 1])) trainRows.forget();
         try {
           trained.push(await failing(u, () => trainSeed(u)));
         } catch (error) {
