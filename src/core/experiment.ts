@@ -95,7 +95,9 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
     scale: resolveScale(spec.annotation.scale, dataset.info, dataset.train.rewards),
     startedAt: started,
     stagesMs: {} as Record<string, number>,
-    seeds: [] as SeedResult[],
+    /** By seed index: seeds may be evaluated in another order (those with the same pairs together). */
+    seeds: new Array<SeedResult>(spec.seeds.length),
+    evaluated: 0,
   }));
   const units: Unit[] = specs.flatMap((spec, experiment) => spec.seeds.map((_, seedIndex) => ({ experiment, seedIndex })));
   const groups = passGroups(units.map((u) => bytesPerSeed(specs[u.experiment], dataset)), memoryCap / MODEL_SHARE_OF_CAP);
@@ -266,8 +268,8 @@ export async function runExperiments(specs: readonly ExperimentSpec[], fullDatas
         stages.score = (stages.score ?? 0) + (passMs * count) / models.length;
         const seedResult = await failing(t.unit, () => evaluateSeed(t, allScores.slice(offset, offset + count)));
         offset += count;
-        experiments[e].seeds.push(seedResult);
-        if (experiments[e].seeds.length === specs[e].seeds.length) {
+        experiments[e].seeds[units[t.unit].seedIndex] = seedResult;
+        if (++experiments[e].evaluated === specs[e].seeds.length) {
           results[e] = finish(e);
           await options.onResult?.(e, results[e]);
         }
