@@ -93,7 +93,7 @@ function SweepProgressView({ active }: { active: ActiveSweep }) {
   const counts = sweepCounts(cells, done, running?.keys ?? []);
   const now = useNow(running !== null);
   const elapsed = running ? Math.max(0, now - running.startedAt) : null;
-  const eta = sweepEta(results.map((r) => r.result.timings.totalMs), counts, elapsed);
+  const eta = sweepEta(results.map((r) => r.result.timings.totalMs), counts, elapsed, running?.progress?.etaSeconds ?? null);
   const runningFraction = running?.progress?.fraction ?? 0;
   const share = counts.total ? (counts.done + runningFraction * counts.running) / counts.total : 0;
   const meanMs = results.length ? results.reduce((a, r) => a + r.result.timings.totalMs, 0) / results.length : null;
@@ -117,7 +117,7 @@ function SweepProgressView({ active }: { active: ActiveSweep }) {
         {counts.queued + counts.running > 0 && (
           <span className="eta" data-testid="sweep-eta">
             {' '}
-            · {eta === null ? 'time left: known after the first cell' : running ? `about ${duration(eta * 1000)} left` : `the rest: about ${duration(eta * 1000)}`}
+            · {eta === null ? 'time left: estimating…' : running ? `about ${duration(eta * 1000)} left` : `the rest: about ${duration(eta * 1000)}`}
             {meanMs !== null ? ` (${duration(meanMs)} per finished cell)` : ''}
           </span>
         )}

@@ -31,6 +31,10 @@ describe('progress numbers', () => {
     expect(sweepEta([2000, 4000], counts, 9000)).toBe(6);
     // a batch of 3 running for 4 s: 3 × 3 s − 4 s left of it
     expect(sweepEta([2000, 4000], { ...counts, running: 3 }, 4000)).toBe(11);
+    // No cell finished yet: the running batch's own estimate (4 s in, 2 s left: 2 s a cell), and
+    // the 2 queued cells at its share.
+    expect(sweepEta([], { ...counts, running: 3 }, 4000, 2)).toBe(6);
+    expect(sweepEta([], { ...counts, running: 3 }, 4000, null)).toBeNull();
   });
 
   it('says what the running batch works on: the cell in a stage of its own, the cells a shared pass covers', () => {

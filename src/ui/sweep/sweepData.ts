@@ -92,11 +92,16 @@ export function sweepCounts(cells: readonly SweepCell[], done: ReadonlySet<strin
 
 /**
  * Seconds left, from the mean time of the finished cells: the queued cells at that mean plus
- * what the running ones (one batch, started `runningElapsedMs` ago) have left of it. null until
- * a cell has finished.
+ * what the running ones (one batch, started `runningElapsedMs` ago) have left of it. Before a
+ * cell has finished, from the running batch's own estimate (`runningEtaSeconds`, the engine's):
+ * its time shared by its cells, for the queued ones. null while there is neither.
  */
-export function sweepEta(finishedMs: readonly number[], counts: SweepCounts, runningElapsedMs: number | null): number | null {
-  if (finishedMs.length === 0) return null;
+export function sweepEta(finishedMs: readonly number[], counts: SweepCounts, runningElapsedMs: number | null, runningEtaSeconds: number | null = null): number | null {
+  if (finishedMs.length === 0) {
+    if (runningElapsedMs === null || runningEtaSeconds === null || counts.running === 0) return null;
+    const perCellMs = (runningElapsedMs + runningEtaSeconds * 1000) / counts.running;
+    return runningEtaSeconds + (counts.queued * perCellMs) / 1000;
+  }
   const mean = finishedMs.reduce((a, b) => a + b, 0) / finishedMs.length;
   const running = runningElapsedMs !== null ? Math.max(0, counts.running * mean - runningElapsedMs) : counts.running * mean;
   return (counts.queued * mean + running) / 1000;
