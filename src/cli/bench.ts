@@ -175,17 +175,15 @@ export async function runBench(args: string[]): Promise<number> {
     const ratios = ratiosAgainstTorch(report.results.slice(firstResult), torch);
     (report.ratios ??= []).push(...ratios.map((r) => ({ ...r, ...tag })));
     process.stdout.write(`\nours ÷ PyTorch (medians, same ${rounds > 1 ? 'round' : 'run'}):\n`);
-    for (const r of ratios) process.stdout.write(`  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${r.ratio.toFixed(2)}× (vs ${r.reference})\n`);
+    for (const r of ratios) process.stdout.write(ratioLine(r, `${r.ratio.toFixed(2)}× (vs ${r.reference})`));
     const e2eRatios = endToEndRatios(report.e2e?.slice(firstE2e) ?? [], torch);
     (report.e2eRatios ??= []).push(...e2eRatios.map((r) => ({ ...r, ...tag })));
-    for (const r of e2eRatios) process.stdout.write(`  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${r.ratio.toFixed(2)}× PyTorch's time (vs ${r.reference})\n`);
+    for (const r of e2eRatios) process.stdout.write(ratioLine(r, `${r.ratio.toFixed(2)}× PyTorch's time (vs ${r.reference})`));
   }
   if (rounds > 1 && report.ratios) {
     report.ratioSummary = summarizeRatios([...report.ratios, ...(report.e2eRatios ?? [])]);
     process.stdout.write(`\nours ÷ PyTorch, median of ${rounds} rounds (min–max):\n`);
-    for (const r of report.ratioSummary) {
-      process.stdout.write(`  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)}, ${r.rounds} rounds)\n`);
-    }
+    for (const r of report.ratioSummary) process.stdout.write(ratioLine(r, `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)}, ${r.rounds} rounds)`));
   }
 
   const rejected = kernelErrors();
@@ -199,6 +197,11 @@ export async function runBench(args: string[]): Promise<number> {
     process.stderr.write(`wrote ${values.json}\n`);
   }
   return 0;
+}
+
+/** One printed line of a ratio: what was compared, then `value`. */
+function ratioLine(r: Pick<Ratio, 'host' | 'backend' | 'workload'>, value: string): string {
+  return `  ${`${r.host}:${r.backend}`.padEnd(34)} ${r.workload.padEnd(40)} ${value}\n`;
 }
 
 /** Times the Node targets in this process; says whether a CPU and a (hardware) GPU backend ran. */
