@@ -7,7 +7,7 @@ import { summarize, timeEndToEnd, timeTraining, trainingWorkloadName, type Measu
 import { parseSpec } from '../core/spec.ts';
 import { activateWasmBackend } from '../testing/tf.ts';
 import { cli } from '../testing/cli.ts';
-import { END_TO_END_WORKLOAD, endToEndRatios, formatEndToEnd, ratiosAgainstTorch, summarizeRatios, type BenchReport } from './bench.ts';
+import { END_TO_END_SCORES_WORKLOAD, END_TO_END_WORKLOAD, endToEndRatios, formatEndToEnd, ratiosAgainstTorch, summarizeRatios, type BenchReport } from './bench.ts';
 import { runTorchReference, type TorchReport } from './benchTorch.ts';
 
 const measurement = (host: string, backend: string, workload: string, median: number): Measurement => summarize(host, backend, workload, 'pairs/s', [median, median, median]);
@@ -42,6 +42,12 @@ describe('bench: comparison with PyTorch', () => {
     const cpu = { ...torch('cpu', 1000), e2e: { seconds: 60, trainSeconds: 23, scoreSeconds: 37, epochsRun: 7, stoppedEarly: true, testRows: 1e6, improvement: 2.4, spearman: 0.85 } };
     const e2e = endToEndRatios([{ host: 'node', backend: 'wasm', seconds: 120 }, { host: 'node', backend: 'webgpu (x)', seconds: 9 }], [cpu]);
     expect(e2e).toEqual([{ host: 'node', backend: 'wasm', workload: END_TO_END_WORKLOAD, reference: 'pytorch cpu (cpu)', ratio: 2 }]);
+    // With its stages known, our time without the evaluation PyTorch's clock leaves out.
+    const staged = endToEndRatios([{ host: 'node', backend: 'wasm', seconds: 120, stagesMs: { train: 30_000, score: 84_000, evaluate: 6_000 } }], [cpu]);
+    expect(staged.map((r) => [r.workload, r.ratio])).toEqual([
+      [END_TO_END_WORKLOAD, 2],
+      [END_TO_END_SCORES_WORKLOAD, 1.9],
+    ]);
     const ratio = (value: number, workload = 'w') => ({ host: 'node', backend: 'wasm', workload, reference: 'r', ratio: value });
     expect(summarizeRatios([ratio(0.5), ratio(0.7, 'v'), ratio(0.4), ratio(0.9), ratio(0.8, 'v')])).toEqual([
       { host: 'node', backend: 'wasm', workload: 'w', reference: 'r', median: 0.5, min: 0.4, max: 0.9, rounds: 3 },

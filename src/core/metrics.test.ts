@@ -4,6 +4,7 @@ import {
   bonGrid,
   bonForPermutation,
   bonForSubset,
+  nestedBon,
   bestOfN,
   bonImprovement,
   spearman,
@@ -100,6 +101,21 @@ describe('bonForPermutation (hand-computed)', () => {
     expect(() => bonForPermutation(SCORES, REWARDS, 2, L, [0, 1, 2, 3], [2, 1])).toThrow(RangeError);
     expect(() => bonForPermutation(SCORES, REWARDS, 2, L, [0, 1, 2, 3], [5])).toThrow(RangeError);
     expect(() => bonForPermutation(SCORES, REWARDS, 3, L, [0, 1, 2, 3], [1])).toThrow(RangeError);
+  });
+});
+
+describe('nestedBon', () => {
+  it('gives, for every permutation, exactly what bonForPermutation gives (ties and NaN scores included)', () => {
+    const rng = new Rng('nested-bon');
+    const prompts = 7;
+    const L = 12;
+    const scores = Float32Array.from({ length: prompts * L }, (_, i) => (i % 11 === 0 ? NaN : Math.round(rng.normal() * 2)));
+    const rewards = Float32Array.from({ length: prompts * L }, () => rng.normal());
+    const perms = Array.from({ length: 5 }, (_, r) => rng.fork(r).permutation(L));
+    const ns = [1, 2, 5, 12];
+    const got = nestedBon(scores, rewards, prompts, L, perms, ns);
+    expect(got).toEqual(perms.map((perm) => bonForPermutation(scores, rewards, prompts, L, perm, ns)));
+    expect(() => nestedBon(scores, rewards, prompts, L, perms, [2, 1])).toThrow(RangeError);
   });
 });
 
@@ -248,6 +264,51 @@ describe('spearman', () => {
     expect(spearman([], [])).toBeNaN();
     expect(spearman([1, NaN, 2, 3], [1, 5, 2, 3])).toBe(1);
     expect(() => spearman([1, 2], [1])).toThrow(RangeError);
+  });
+});
+
+describe('spearman on float32 values (the sorted-key path)', () => {
+  /** Average ranks by a plain comparator sort: the reference the fast path must match bit for bit. */
+  function referenceSpearman(a: number[], b: number[]): number {
+    const ranks = (v: number[]) => {
+      const order = v.map((_, i) => i).sort((i, j) => (v[i] < v[j] ? -1 : v[i] > v[j] ? 1 : i - j));
+      const r = new Array<number>(v.length);
+      for (let i = 0; i < v.length; ) {
+        let j = i + 1;
+        while (j < v.length && v[order[j]] === v[order[i]]) j++;
+        for (let k = i; k < j; k++) r[order[k]] = (i + j + 1) / 2;
+        i = j;
+      }
+      return r;
+    };
+    const [ra, rb] = [ranks(a), ranks(b)];
+    const m = (a.length + 1) / 2;
+    let sxy = 0, sxx = 0, syy = 0;
+    for (let i = 0; i < a.length; i++) {
+      sxy += (ra[i] - m) * (rb[i] - m);
+      sxx += (ra[i] - m) ** 2;
+      syy += (rb[i] - m) ** 2;
+    }
+    return sxy / Math.sqrt(sxx * syy);
+  }
+
+  it('equals the comparator ranking exactly, with ties, ±0 and ±Infinity', () => {
+    const rng = new Rng('spearman-keys');
+    const special = [0, -0, Infinity, -Infinity, 1e-45, -1e-45, 3.4e38];
+    for (let trial = 0; trial < 20; trial++) {
+      const n = 2 + trial * 37;
+      // Coarse values make many ties; every third trial mixes in the special values.
+      const a = Array.from({ length: n }, (_, i) => (trial % 3 === 0 && i % 5 === 0 ? special[i % special.length] : Math.fround(Math.round(rng.normal() * 4) / 4)));
+      const b = Array.from({ length: n }, () => Math.fround(rng.normal()));
+      const [fa, fb] = [Float32Array.from(a), Float32Array.from(b)];
+      expect(spearman(fa, fb)).toBe(referenceSpearman(Array.from(fa), Array.from(fb)));
+    }
+  });
+
+  it('falls back to the comparator for values a float32 cannot hold, with the same answer', () => {
+    const a = [0.1, 0.2, 0.2, 0.30000000000000004, -1e-300];
+    const b = [5, 4, 3, 2, 1];
+    expect(spearman(a, b)).toBe(referenceSpearman(a, b));
   });
 });
 

@@ -131,6 +131,9 @@ describe('MLP', () => {
     const data: TrainingRows = { embeddings, winners: Int32Array.from([0, 2, 2, 4]), losers: Int32Array.from([1, 0, 3, 5]) };
     const rowIds = Int32Array.from([0, 3, 1, 2, 4, 6, 7, 5]);
     expect(distinctRows(Int32Array.from([5, 2, 5, 9, 2]))).toEqual({ rows: Int32Array.from([5, 2, 9]), slots: Int32Array.from([0, 1, 0, 2, 1]) });
+    expect(distinctRows(Int32Array.from([70_000, 0, 70_000]))).toEqual({ rows: Int32Array.from([70_000, 0]), slots: Int32Array.from([0, 1, 0]) });
+    expect(distinctRows(new Int32Array(0))).toEqual({ rows: new Int32Array(0), slots: new Int32Array(0) });
+    expect(() => distinctRows(Int32Array.from([1, -1]))).toThrow(/negative id -1/);
     // Slot 3 has no position: an empty group.
     expect(positionsBySlot(Int32Array.from([0, 1, 0, 2, 1, 4]), 5)).toEqual({
       offsets: Int32Array.from([0, 2, 4, 5, 5, 6]),
