@@ -168,9 +168,10 @@ export function bonForPermutation(
 
 /**
  * `bonForPermutation` for several permutations at once, by prompt: a prompt's scores and rewards
- * stay in the nearest cache while every permutation walks them (a pass over all prompts per
- * permutation read the whole test split from memory each time: ~3× slower at 2,000 × 500 and
- * 100 repeats). Each sum still adds the prompts in order, so the points are identical.
+ * stay in the nearest cache while every permutation walks them, where a pass over all prompts
+ * per permutation read the whole test split from memory each time (1.2–1.3× faster at 2,000 ×
+ * 500 and 100 repeats; what remains is the running sums' chain of dependent additions). Each sum
+ * still adds the prompts in order, so the points are identical.
  */
 export function nestedBon(
   scores: Float32Array,
@@ -350,7 +351,7 @@ const f32Bits = new Uint32Array(f32.buffer);
  * The indices of `values` (no NaN) in ascending order of value, equal values in index order.
  * Values that are all float32 (scores and rewards are) sort as numbers whose high bits are the
  * value's order-preserving bit pattern and whose low bits are the index: the engine's own
- * numeric sort, ~8× faster than a comparator, in exactly the same order.
+ * numeric sort, 3–4× faster than a comparator at 500 values, in exactly the same order.
  */
 function ascendingOrder(values: Float64Array): Int32Array {
   const n = values.length;

@@ -161,24 +161,25 @@ function planBatch(
     const { pairs, counts } = distinctPairs(rowIds);
     const u = pairs.length;
     const idx = new Int32Array(2 * u);
-    pairs.forEach((p, i) => {
-      idx[i] = data.winners[p];
-      idx[u + i] = data.losers[p];
-    });
+    for (let i = 0; i < u; i++) {
+      idx[i] = data.winners[pairs[i]];
+      idx[u + i] = data.losers[pairs[i]];
+    }
     if (!shareResponses) return { kind: 'bt', rows: idx, slots: null, pairs: u, count: counts, n };
     const { rows, slots } = distinctRows(idx);
     return { kind: 'bt', rows, slots: rows.length === idx.length ? null : slots, pairs: u, count: counts, n };
   }
   // Σ_rows softplus(f) − f·y = Σ_responses count·softplus(f) − f·winners. Row 2p is pair p's
   // winner (label 1), row 2p + 1 its loser (label 0).
-  const responses = rowIds.map((r) => ((r & 1) === 0 ? data.winners[r >> 1] : data.losers[r >> 1]));
+  const responses = new Int32Array(n);
+  for (let i = 0; i < n; i++) responses[i] = (rowIds[i] & 1) === 0 ? data.winners[rowIds[i] >> 1] : data.losers[rowIds[i] >> 1];
   const { rows, slots } = distinctRows(responses);
   const count = new Float32Array(rows.length);
   const wins = new Float32Array(rows.length);
-  slots.forEach((slot, i) => {
-    count[slot]++;
-    if ((rowIds[i] & 1) === 0) wins[slot]++;
-  });
+  for (let i = 0; i < n; i++) {
+    count[slots[i]]++;
+    if ((rowIds[i] & 1) === 0) wins[slots[i]]++;
+  }
   return { kind: 'clf', rows, count, wins, n };
 }
 

@@ -1,5 +1,6 @@
 /// <reference types="@webgpu/types" />
 import * as tf from '@tensorflow/tfjs';
+import { FLAG_ENABLED } from './config.ts';
 
 /**
  * Recording our own compute dispatches into tfjs's WebGPU backend.
@@ -27,6 +28,13 @@ interface TensorData {
   resource: unknown;
   values: unknown;
   refCount: number;
+  dtype: tf.DataType;
+  shape: number[];
+  complexTensorInfos?: unknown;
+}
+
+interface BufferManager {
+  acquireBuffer(size: number, usage: number): GPUBuffer;
 }
 
 /** The slice of tfjs's WebGPUBackend (4.22) that the dispatches rely on. */
@@ -37,6 +45,7 @@ export interface WebGpuBackendInternals {
   commandQueueOwnedIds: WeakSet<DataId>;
   dispatchCountInPass: number;
   readonly tensorMap: { get(dataId: DataId): TensorData | undefined };
+  readonly bufferManager: BufferManager;
   uploadToGPU(dataId: DataId): void;
   makeUniforms(fields: UniformField[]): GPUBufferBinding;
   makeTensorInfo(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -75,18 +84,54 @@ export function webGpuBackend(): WebGpuBackendInternals {
   if (!(backend.commandQueueOwnedIds instanceof WeakSet)) missing.push('commandQueueOwnedIds' as never);
   if (typeof backend.dispatchCountInPass !== 'number') missing.push('dispatchCountInPass' as never);
   if (typeof backend.tensorMap !== 'object') missing.push('tensorMap' as never);
+  const manager = backend.bufferManager as Record<string, unknown> | undefined;
+  if (typeof manager?.acquireBuffer !== 'function') missing.push('bufferManager' as never);
   if (missing.length > 0) {
     throw new Error(
       `tfjs's WebGPU backend lacks ${missing.join(', ')}: the fused kernels were written against tfjs-backend-webgpu 4.22's internals`,
     );
   }
   checked.add(backend);
+  uploadByQueueWrites(backend as unknown as WebGpuBackendInternals);
   return backend as unknown as WebGpuBackendInternals;
+}
+
+/**
+ * While the fused kernels are enabled, a tensor's first upload goes through `queue.writeBuffer`
+ * into a pooled buffer. tfjs's own path creates a mapped staging buffer per tensor, destroys it
+ * after the submit, and records a copy that ends the compute pass: with a training step's 4–6
+ * small index and weight uploads, `createBuffer` alone took ~0.8 ms of the host's ~4.5 ms per BT
+ * step at batch 10,240 on an H200 (a CPU profile of Node + Dawn), and the host sets the pace of
+ * CLF steps and of every step at batch 512. A write is ordered before the next submit, so the
+ * unsubmitted commands see it; a pooled buffer is never one those commands still use (tfjs
+ * returns a buffer to the pool only once no unsubmitted command holds it).
+ */
+function uploadByQueueWrites(b: WebGpuBackendInternals): void {
+  const upload = b.uploadToGPU.bind(b);
+  b.uploadToGPU = (dataId: DataId) => {
+    const data = b.tensorMap.get(dataId);
+    const values = data?.values;
+    const writable = data && data.resource == null && data.complexTensorInfos == null && ArrayBuffer.isView(values) && data.dtype !== 'string';
+    if (!writable || !tf.env().getBool(FLAG_ENABLED)) return upload(dataId);
+    const elements = data.shape.reduce((n, d) => n * d, 1);
+    if (elements === 0) return upload(dataId);
+    // tfjs keeps int32 and bool tensors as 32-bit integers on the GPU, everything else as float32.
+    const integers = data.dtype === 'int32' || data.dtype === 'bool';
+    const typed = integers
+      ? values instanceof Int32Array ? values : Int32Array.from(values as Uint8Array)
+      : values instanceof Float32Array ? values : Float32Array.from(values as Float64Array);
+    const buffer = b.bufferManager.acquireBuffer(elements * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
+    b.device.queue.writeBuffer(buffer, 0, typed.buffer, typed.byteOffset, elements * 4);
+    data.resource = buffer;
+    data.values = null;
+  };
 }
 
 /** A compiled kernel: its pipeline and the number of storage bindings it declares (0..n−1). */
 export interface Kernel {
   readonly pipeline: GPUComputePipeline;
+  /** The pipeline's bind group layout, asked for once: each call crosses into Dawn. */
+  readonly layout: GPUBindGroupLayout;
   readonly label: string;
   readonly storageBindings: number;
 }
@@ -116,7 +161,7 @@ export function kernel(device: GPUDevice, key: string, storageBindings: number, 
       errors.push(`${key}: ${error.message}`);
       console.error(`reward-lab WebGPU kernel ${key} failed to compile: ${error.message}`);
     });
-    k = { pipeline, label: key, storageBindings };
+    k = { pipeline, layout: pipeline.getBindGroupLayout(0), label: key, storageBindings };
     cache.set(key, k);
   }
   return k;
@@ -157,7 +202,7 @@ export function dispatch(
   for (const t of buffers) b.uploadToGPU(t.dataId);
   const entries: GPUBindGroupEntry[] = buffers.map((t, i) => ({ binding: i, resource: { buffer: gpuBuffer(b, t) } }));
   if (uniforms) entries.push({ binding: buffers.length, resource: b.makeUniforms(uniforms) });
-  const bindGroup = b.device.createBindGroup({ layout: k.pipeline.getBindGroupLayout(0), entries, label: k.label });
+  const bindGroup = b.device.createBindGroup({ layout: k.layout, entries, label: k.label });
   for (const t of buffers) b.commandQueueOwnedIds.add(t.dataId);
   for (const t of written) {
     const data = b.tensorMap.get(t.dataId);
