@@ -9,6 +9,8 @@ import type { Activation, BenchJob, BrowserBackend } from './protocol.ts';
  */
 export interface BackendWork {
   steps: number;
+  /** Untimed steps before the timed runs (TrainingWorkload.warmupSteps). */
+  warmupSteps?: number;
   scoreRows: number;
   chunkRows: number;
   /** Larger training batches are skipped: minutes per step tell nothing a smaller batch does not. */
@@ -26,7 +28,7 @@ export function workFor(backend: BrowserBackend, softwareAdapter: boolean): Back
     case 'webgpu':
       return softwareAdapter
         ? { steps: 1, scoreRows: 1024, chunkRows: 1024, maxBatch: 512 }
-        : { steps: 20, scoreRows: 262_144, chunkRows: 8192, maxBatch: null };
+        : { steps: 50, warmupSteps: 3, scoreRows: 262_144, chunkRows: 8192, maxBatch: null };
   }
 }
 
@@ -73,9 +75,9 @@ export function planBackend(
         skipped.push({ backend, why: `${trainingWorkloadName({ objective, batch })}: batches over ${base.maxBatch} take minutes per step on ${slowness}` });
         continue;
       }
-      jobs.push({ kind: 'train', workload: { objective, batch, steps } });
+      jobs.push({ kind: 'train', workload: { objective, batch, steps, warmupSteps: base.warmupSteps } });
       if (options.pairsPerPrompt !== undefined) {
-        jobs.push({ kind: 'train', workload: { objective, batch, steps, pairsPerPrompt: options.pairsPerPrompt } });
+        jobs.push({ kind: 'train', workload: { objective, batch, steps, warmupSteps: base.warmupSteps, pairsPerPrompt: options.pairsPerPrompt } });
       }
     }
   }

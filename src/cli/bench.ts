@@ -40,6 +40,7 @@ type Target = (typeof TARGETS)[number];
 /** Work per timed run: enough to dwarf timer noise, little enough that slow backends finish. */
 interface Work {
   steps: number;
+  warmupSteps?: number;
   scoreRows: number;
   /** Largest batch worth timing: minutes per step above it on the slow backends. */
   maxBatch: number;
@@ -48,7 +49,7 @@ const NODE_WORK: Record<NodeBackend | 'webgpu-software', Work> = {
   wasm: { steps: 4, scoreRows: 16_384, maxBatch: Infinity },
   cpu: { steps: 1, scoreRows: 1024, maxBatch: 512 },
   // 50 steps, as the PyTorch reference takes on a GPU: a run's one sync is then a small share.
-  webgpu: { steps: 50, scoreRows: 262_144, maxBatch: Infinity },
+  webgpu: { steps: 50, warmupSteps: 3, scoreRows: 262_144, maxBatch: Infinity },
   'webgpu-software': { steps: 1, scoreRows: 1024, maxBatch: 512 },
 };
 
@@ -331,7 +332,7 @@ async function benchHere(host: string, backend: string, work: Work, settings: Se
   for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
     for (const batch of settings.batches) {
       for (const shared of sharing) {
-        const workload = { objective, batch, steps: work.steps, pairsPerPrompt: shared };
+        const workload = { objective, batch, steps: work.steps, warmupSteps: work.warmupSteps, pairsPerPrompt: shared };
         const name = trainingWorkloadName(workload);
         if (batch > work.maxBatch) {
           skip(`${name}: minutes per step on this backend`);

@@ -151,12 +151,12 @@ describe('browser bench sizing', () => {
     expect(software.workloadSuffix).toMatch(/software adapter: google \/ swiftshader/);
   });
 
-  it('gives a hardware adapter every batch, 20 steps a run and 262k scoring rows', () => {
+  it('gives a hardware adapter every batch, 3 warm-up steps, 50 steps a run and 262k scoring rows', () => {
     const plan = planBackend(active('webgpu', hardware), [512, 10240]);
     expect(plan.skipped).toEqual([]);
     expect(plan.workloadSuffix).toBe('');
     expect(plan.jobs).toHaveLength(5);
-    expect(plan.jobs[0]).toEqual({ kind: 'train', workload: { objective: 'bt-mlp', batch: 512, steps: 20 } });
+    expect(plan.jobs[0]).toEqual({ kind: 'train', workload: { objective: 'bt-mlp', batch: 512, steps: 50, warmupSteps: 3 } });
     expect(plan.jobs.at(-1)).toEqual({ kind: 'score', workload: { rows: 262_144, chunkRows: 8192 } });
   });
 

@@ -36,6 +36,13 @@ export interface TrainingWorkload {
   /** Steps per timed run. */
   steps: number;
   /**
+   * Untimed steps first (default 1: kernel compilation). On a GPU, 3: tfjs's buffer pool needs
+   * two steps' worth of buffers (one step's are returned only at the next submit), and the first
+   * timed run otherwise allocated the rest — 1.0M against 1.5M pairs/s for BT at batch 10,240 on
+   * an H200.
+   */
+  warmupSteps?: number;
+  /**
    * Absent: raw throughput, every pair with two responses of its own. Set: prompts of
    * SHARED_RESPONSES responses with this many distinct pairs each, batches drawn from the 2P
    * symmetrised rows as the paper does: the case where responses recur within a batch.
@@ -117,7 +124,7 @@ function sharedResponses(pairs: number, perPrompt: number, rng: Rng): BenchPairs
   return { rows: prompts * k, winners, losers };
 }
 
-/** Training throughput in pairs/s, one entry per timed run after a warm-up step. */
+/** Training throughput in pairs/s, one entry per timed run after the warm-up steps. */
 export async function timeTraining(w: TrainingWorkload, runs: number): Promise<number[]> {
   const rng = new Rng('bench');
   const pairs = Math.max(w.batch, 2048);
@@ -141,7 +148,7 @@ export async function timeTraining(w: TrainingWorkload, runs: number): Promise<n
   };
   const rates: number[] = [];
   try {
-    await steps(1); // warm-up: kernel compilation and allocation
+    await steps(w.warmupSteps ?? 1);
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
       await steps(w.steps);

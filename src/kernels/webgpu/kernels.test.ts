@@ -98,6 +98,14 @@ describe('training steps on the fused kernels (SwiftShader)', () => {
     for (const r of stock) expect(Number(r.info?.tfjsPrograms), r.name).toBeGreaterThan(100);
   });
 
+  it('records a steady-state step without creating a GPU buffer (uploads are queue writes into the pool; stock tfjs: dozens)', () => {
+    const count = (mode: string, objective: string) => named(`steady-state ${mode} ${objective} step`).map((r) => r.info?.buffersCreated);
+    for (const objective of ['bt-mlp', 'clf-mlp']) {
+      expect(count('fused', objective)).toEqual([0]);
+      expect(Number(count('stock', objective)[0])).toBeGreaterThan(10);
+    }
+  });
+
   it('scores through mlpForward on the fused kernels and restores snapshots exactly', () => {
     expect(failures(named('mlpForward on the fused kernels'))).toEqual([]);
     expect(named('snapshot').map((r) => r.maxAbsDiff)).toEqual([0]);

@@ -8,7 +8,7 @@ import { scoreRows } from '../../../core/score.ts';
 import { makeOptimizer, RewardAdam, trainingStep, type TrainingRows } from '../../../core/train.ts';
 import { parseSpec } from '../../../core/spec.ts';
 import { setWebGpuKernelConfig } from '../config.ts';
-import { onDispatch } from '../device.ts';
+import { onDispatch, webGpuBackend } from '../device.ts';
 
 /**
  * Numerical checks of every fused kernel against the plain tfjs path on the same backend, run in
@@ -394,6 +394,9 @@ export async function trainingChecks(report: Report): Promise<void> {
     }
   }
   await distinctForwardChecks(report);
+  for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
+    for (const mode of ['fused', 'stock'] as const) report(await buffersPerStep(objective, mode));
+  }
   // Scoring through mlpForward (the fused forward), and a snapshot/restore round trip.
   {
     const rng = new Rng('score');
@@ -418,6 +421,50 @@ export async function trainingChecks(report: Report): Promise<void> {
     disposeMlp(params);
   }
   report(leak('train', before));
+}
+
+/**
+ * GPU buffers created while a steady-state step is recorded, batches of constant shape (pairs with
+ * responses of their own): none with the fused kernels, whose uploads are queue writes into the
+ * pool (device.ts); tfjs's own uploads create a staging buffer each (the stock count, for scale).
+ */
+async function buffersPerStep(objective: 'bt-mlp' | 'clf-mlp', mode: 'fused' | 'stock'): Promise<CheckResult> {
+  setWebGpuKernelConfig({ enabled: mode === 'fused' });
+  const rng = new Rng(`buffers-${objective}`);
+  const pairs = 32;
+  const data: TrainingRows = {
+    embeddings: randn(rng, [2 * pairs, 64]) as tf.Tensor2D,
+    winners: Int32Array.from({ length: pairs }, (_, p) => 2 * p),
+    losers: Int32Array.from({ length: pairs }, (_, p) => 2 * p + 1),
+  };
+  const params = initMlp(64, [32, 16], 'pytorch', rng.fork('init'));
+  const optimizer = makeOptimizer(parseSpec({ model: { objective, hidden: [32, 16], training: { batchSize: 16 } } }).model.training);
+  // BT: 16 distinct pairs; CLF: 16 distinct responses. Same shapes every step.
+  const batch = () => (objective === 'bt-mlp' ? rng.sample(pairs, 16).map((p) => 2 * p) : rng.sample(2 * pairs, 16));
+  const device = webGpuBackend().device;
+  const createBuffer = device.createBuffer.bind(device);
+  let created = 0;
+  try {
+    for (let s = 0; s < 4; s++) {
+      if (s === 3) {
+        device.createBuffer = (descriptor) => {
+          created++;
+          return createBuffer(descriptor);
+        };
+      }
+      const loss = trainingStep(objective, params, data, optimizer, batch());
+      device.createBuffer = createBuffer;
+      await loss.data();
+      loss.dispose();
+    }
+  } finally {
+    device.createBuffer = createBuffer;
+    optimizer.dispose();
+    disposeMlp(params);
+    data.embeddings.dispose();
+    setWebGpuKernelConfig({ enabled: true });
+  }
+  return { suite: 'train', name: `buffers created by a steady-state ${mode} ${objective} step`, tol: 0, maxAbsDiff: 0, scale: 1, info: { buffersCreated: created } };
 }
 
 /**
