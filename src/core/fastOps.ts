@@ -72,6 +72,13 @@ export interface FastMlpOps {
    * backend has a faster way in than tf.tensor2d on a host array.
    */
   chunkUploads?(floats: number): ChunkUploads;
+  /**
+   * Gives back device memory that the backend keeps for reuse but no tensor holds, where more
+   * than `keepBytes` of it has piled up. Trainers call it after each epoch: batches whose distinct
+   * rows differ in number make buffers of new sizes every step, and a pool that reuses only
+   * exact sizes would otherwise keep them all.
+   */
+  releaseIdleMemory?(keepBytes: number): void;
 }
 
 /**

@@ -602,11 +602,16 @@ async function runEpoch(
       callbacks.onStep?.(step + 1, batches.length, epoch);
       await yieldToHost();
     }
-    return (await lossSum.data())[0] / batches.length;
+    const mean = (await lossSum.data())[0] / batches.length;
+    activeFastOps()?.releaseIdleMemory?.(IDLE_DEVICE_MEMORY_BYTES);
+    return mean;
   } finally {
     lossSum.dispose();
   }
 }
+
+/** Device memory a backend may keep for reuse between epochs (FastMlpOps.releaseIdleMemory). */
+const IDLE_DEVICE_MEMORY_BYTES = 256 * 2 ** 20;
 
 function formatBytes(n: number): string {
   if (n >= 1 << 30) return `${(n / (1 << 30)).toFixed(2)} GiB`;

@@ -35,6 +35,11 @@ interface TensorData {
 
 interface BufferManager {
   acquireBuffer(size: number, usage: number): GPUBuffer;
+  /** Buffers kept for reuse, by `${size}_${usage}`. */
+  freeBuffers: Map<string, GPUBuffer[]>;
+  numFreeBuffers: number;
+  numBytesUsed: number;
+  numBytesAllocated: number;
 }
 
 /** The slice of tfjs's WebGPUBackend (4.22) that the dispatches rely on. */
@@ -85,7 +90,7 @@ export function webGpuBackend(): WebGpuBackendInternals {
   if (typeof backend.dispatchCountInPass !== 'number') missing.push('dispatchCountInPass' as never);
   if (typeof backend.tensorMap !== 'object') missing.push('tensorMap' as never);
   const manager = backend.bufferManager as Record<string, unknown> | undefined;
-  if (typeof manager?.acquireBuffer !== 'function') missing.push('bufferManager' as never);
+  if (typeof manager?.acquireBuffer !== 'function' || !(manager.freeBuffers instanceof Map)) missing.push('bufferManager' as never);
   if (missing.length > 0) {
     throw new Error(
       `tfjs's WebGPU backend lacks ${missing.join(', ')}: the fused kernels were written against tfjs-backend-webgpu 4.22's internals`,
@@ -125,6 +130,27 @@ function uploadByQueueWrites(b: WebGpuBackendInternals): void {
     data.resource = buffer;
     data.values = null;
   };
+}
+
+/**
+ * Destroys the buffers tfjs keeps for reuse, when they hold more than `keepBytes`. Its pool reuses
+ * a buffer only for the exact same size, and a training batch's distinct rows differ in number
+ * from step to step, so every step adds buffers of new sizes (at the paper's batch of 10,240,
+ * ~300 MB of activations and gradients each) that would otherwise be kept for good. A destroyed
+ * buffer that submitted work still uses lives until that work is done (as tfjs's own staging
+ * buffers, destroyed right after their submit).
+ */
+export function releaseIdleBuffers(b: WebGpuBackendInternals, keepBytes: number): void {
+  const pool = b.bufferManager;
+  if (pool.numBytesAllocated - pool.numBytesUsed <= keepBytes) return;
+  for (const buffers of pool.freeBuffers.values()) {
+    for (const buffer of buffers) {
+      pool.numBytesAllocated -= buffer.size;
+      buffer.destroy();
+    }
+    buffers.length = 0;
+  }
+  pool.numFreeBuffers = 0;
 }
 
 /** A compiled kernel: its pipeline and the number of storage bindings it declares (0..n−1). */

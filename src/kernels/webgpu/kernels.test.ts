@@ -106,6 +106,18 @@ describe('training steps on the fused kernels (SwiftShader)', () => {
     }
   });
 
+  it('has trainMember give idle memory back after every epoch, keeping up to 256 MiB', () => {
+    const [r] = named('releases idle memory after each epoch');
+    expect(r.info).toEqual({ epochs: 3, releases: 3, keepBytes: 256 * 2 ** 20 });
+  });
+
+  it('gives back idle pooled buffers between steps without changing a bit of the training', () => {
+    const [r] = named('releaseIdleMemory');
+    expect(r.maxAbsDiff).toBe(0);
+    expect(Number(r.info?.idleBytesBefore)).toBeGreaterThan(0);
+    expect(r.info?.idleAfter).toBe(0);
+  });
+
   it('scores through mlpForward on the fused kernels and restores snapshots exactly', () => {
     expect(failures(named('mlpForward on the fused kernels'))).toEqual([]);
     expect(named('snapshot').map((r) => r.maxAbsDiff)).toEqual([0]);

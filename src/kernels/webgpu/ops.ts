@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { FastMlpOps } from '../../core/fastOps.ts';
 import { adamUpdate } from './adam.ts';
 import { FLAG_ENABLED, FLAG_FUSED_STEP } from './config.ts';
-import { toTensor, webGpuBackend } from './device.ts';
+import { releaseIdleBuffers, toTensor, webGpuBackend } from './device.ts';
 import { gemm } from './gemm.ts';
 import { colSum, lossAndGrad, rowDot, segmentSum } from './reductions.ts';
 import { mappedChunkUploads } from './upload.ts';
@@ -78,6 +78,8 @@ export const webGpuFastOps: FastMlpOps = {
   },
 
   chunkUploads: (floats) => mappedChunkUploads(webGpuBackend(), floats),
+
+  releaseIdleMemory: (keepBytes) => releaseIdleBuffers(webGpuBackend(), keepBytes),
 };
 
 function checkShapes(op: string, ok: boolean, ...ts: tf.Tensor[]): void {

@@ -5,7 +5,7 @@ import { activeFastOps, type ChunkUploads, type FastMlpOps } from '../../../core
 import { disposeMlp, initMlp, mlpForward, mlpVariables, restoreMlp, snapshotMlp, type MlpParams } from '../../../core/mlp.ts';
 import { Rng } from '../../../core/rng.ts';
 import { scoreRows } from '../../../core/score.ts';
-import { makeOptimizer, RewardAdam, trainingStep, type TrainingRows } from '../../../core/train.ts';
+import { makeOptimizer, RewardAdam, trainingStep, trainMember, type TrainingRows } from '../../../core/train.ts';
 import { parseSpec } from '../../../core/spec.ts';
 import { setWebGpuKernelConfig } from '../config.ts';
 import { onDispatch, webGpuBackend } from '../device.ts';
@@ -397,6 +397,8 @@ export async function trainingChecks(report: Report): Promise<void> {
   for (const objective of ['bt-mlp', 'clf-mlp'] as const) {
     for (const mode of ['fused', 'stock'] as const) report(await buffersPerStep(objective, mode));
   }
+  report(await releaseIdleMemoryCheck());
+  report(await releasedPerEpochCheck());
   // Scoring through mlpForward (the fused forward), and a snapshot/restore round trip.
   {
     const rng = new Rng('score');
@@ -465,6 +467,75 @@ async function buffersPerStep(objective: 'bt-mlp' | 'clf-mlp', mode: 'fused' | '
     setWebGpuKernelConfig({ enabled: true });
   }
   return { suite: 'train', name: `buffers created by a steady-state ${mode} ${objective} step`, tol: 0, maxAbsDiff: 0, scale: 1, info: { buffersCreated: created } };
+}
+
+/**
+ * Steps whose batches differ in size leave buffers of each size in tfjs's pool; releaseIdleMemory
+ * destroys them (between steps, with work still queued), and the weights come out exactly as
+ * without it.
+ */
+async function releaseIdleMemoryCheck(): Promise<CheckResult> {
+  const pool = webGpuBackend().bufferManager;
+  const train = async (release: boolean) => {
+    const rng = new Rng('release-idle');
+    const data: TrainingRows = {
+      embeddings: randn(rng, [64, 32]) as tf.Tensor2D,
+      winners: Int32Array.from({ length: 32 }, (_, p) => 2 * p),
+      losers: Int32Array.from({ length: 32 }, (_, p) => 2 * p + 1),
+    };
+    const params = initMlp(32, [16, 8], 'pytorch', rng.fork('init'));
+    const optimizer = makeOptimizer(parseSpec({ model: { hidden: [16, 8] } }).model.training);
+    let idleBefore = 0;
+    let idleAfter = 0;
+    for (const size of [8, 12, 16, 20]) {
+      trainingStep('bt-mlp', params, data, optimizer, rng.sample(32, size).map((p) => 2 * p)).dispose();
+      if (release) {
+        idleBefore = Math.max(idleBefore, pool.numBytesAllocated - pool.numBytesUsed);
+        fastOps().releaseIdleMemory!(0);
+        idleAfter = Math.max(idleAfter, pool.numBytesAllocated - pool.numBytesUsed, pool.numFreeBuffers);
+      }
+    }
+    const weights = await Promise.all(mlpVariables(params).map(async (v) => (await v.data()) as Float32Array));
+    optimizer.dispose();
+    disposeMlp(params);
+    data.embeddings.dispose();
+    return { weights, idleBefore, idleAfter };
+  };
+  const kept = await train(false);
+  const released = await train(true);
+  return {
+    suite: 'train',
+    name: 'releaseIdleMemory between steps of different sizes',
+    tol: 0,
+    ...arraysDiff(released.weights, kept.weights),
+    info: { idleBytesBefore: released.idleBefore, idleAfter: released.idleAfter },
+  };
+}
+
+/** trainMember gives idle memory back after every epoch (with the trainer's 256 MiB allowance). */
+async function releasedPerEpochCheck(): Promise<CheckResult> {
+  const ops = fastOps();
+  const release = ops.releaseIdleMemory!;
+  const allowances: number[] = [];
+  ops.releaseIdleMemory = (keepBytes) => {
+    allowances.push(keepBytes);
+    release(keepBytes);
+  };
+  const rng = new Rng('per-epoch');
+  const data: TrainingRows = {
+    embeddings: randn(rng, [40, 16]) as tf.Tensor2D,
+    winners: Int32Array.from({ length: 20 }, (_, p) => 2 * p),
+    losers: Int32Array.from({ length: 20 }, (_, p) => 2 * p + 1),
+  };
+  try {
+    const model = parseSpec({ model: { hidden: [8], training: { epochs: 3, batchSize: 8, patience: 3 } } }).model;
+    const member = await trainMember(model, data, rng.fork('member'));
+    disposeMlp(member.params);
+    return { suite: 'train', name: 'trainMember releases idle memory after each epoch', tol: 0, maxAbsDiff: 0, scale: 1, info: { epochs: member.epochsRun, releases: allowances.length, keepBytes: allowances[0] ?? -1 } };
+  } finally {
+    ops.releaseIdleMemory = release;
+    data.embeddings.dispose();
+  }
 }
 
 /**
