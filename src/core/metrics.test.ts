@@ -105,7 +105,7 @@ describe('bonForPermutation (hand-computed)', () => {
 });
 
 describe('nestedBon', () => {
-  it('gives, for every permutation, exactly what bonForPermutation gives (ties and NaN scores included)', () => {
+  it('gives, for every permutation, exactly what that permutation gives alone (ties and NaN scores included)', () => {
     const rng = new Rng('nested-bon');
     const prompts = 7;
     const L = 12;
