@@ -103,7 +103,7 @@ export function gemmSource(v: Variant): string {
   // ('nn'/'nt' A, 'nt' B) is stored transposed, k-major, one float at a time.
   interface Staged {
     loads: (k0: string) => string[];
-    stores: () => string[];
+    stores: string[];
   }
   const stage = (op: 'a' | 'b', vec: boolean): Staged => {
     const buf = op === 'a' ? 'A' : 'B';
@@ -116,7 +116,7 @@ export function gemmSource(v: Variant): string {
     const count = (op === 'a' ? LA : LB) / (vec ? 4 : 1);
     const lanes = vec ? 4 : 1;
     const loads: ((k0: string) => string)[] = [];
-    const stores: (() => string[])[] = [];
+    const stores: string[] = [];
     for (let l = 0; l < count; l++) {
       const e = `(${l * THREADS}u + tid)`;
       const r = `r${op}${l}`;
@@ -134,45 +134,39 @@ export function gemmSource(v: Variant): string {
         const guards = fit ? [] : [`${origin} + ${op}I${l} < ${bound}`, `${k0} + ${op}K${l} < kEnd`];
         return guarded(r, buf, idx(k0), guards);
       });
-      stores.push(() => {
-        if (!vec) return [`${slice}[${op}K${l} * ${S}u + ${op}I${l} / 4u][${op}I${l} % 4u] = ${r};`];
-        if (!kContiguous) return [`${slice}[${op}K${l} * ${S}u + ${op}I${l} / 4u] = ${r};`];
-        return [0, 1, 2, 3].map((j) => `${slice}[(${op}K${l} + ${j}u) * ${S}u + ${op}I${l} / 4u][${op}I${l} % 4u] = ${r}.${'xyzw'[j]};`);
-      });
+      if (!vec) stores.push(`${slice}[${op}K${l} * ${S}u + ${op}I${l} / 4u][${op}I${l} % 4u] = ${r};`);
+      else if (!kContiguous) stores.push(`${slice}[${op}K${l} * ${S}u + ${op}I${l} / 4u] = ${r};`);
+      else for (let j = 0; j < 4; j++) stores.push(`${slice}[(${op}K${l} + ${j}u) * ${S}u + ${op}I${l} / 4u][${op}I${l} % 4u] = ${r}.${'xyzw'[j]};`);
     }
-    return { loads: (k0) => loads.map((f) => f(k0)), stores: () => stores.flatMap((f) => f()) };
+    return { loads: (k0) => loads.map((f) => f(k0)), stores };
   };
   const a = stage('a', vecA);
   const b = stage('b', vecB);
   for (let r = 0; r < 4 * RG; r++) for (let c = 0; c < CG; c++) decl(`  var acc${r}_${c} = vec4<f32>(0.0);`);
 
-  // The micro-kernel over one staged slice: a constant trip count the shader compiler unrolls;
-  // the thread's (BM/16)×(BN/16) accumulators are named registers (literal indices only).
-  const multiply = (): string[] => {
-    const out = [`for (var kk = 0u; kk < ${bk}u; kk++) {`];
-    for (let g = 0; g < RG; g++) out.push(`  let a${g} = As[kk * ${AS}u + ${g * 16}u + ty];`);
-    for (let g = 0; g < CG; g++) out.push(`  let b${g} = Bs[kk * ${BS}u + ${g * 16}u + tx];`);
-    for (let g = 0; g < RG; g++)
-      for (let comp = 0; comp < 4; comp++)
-        for (let c = 0; c < CG; c++) {
-          const r = g * 4 + comp;
-          out.push(`  acc${r}_${c} = fma(vec4<f32>(a${g}.${'xyzw'[comp]}), b${c}, acc${r}_${c});`);
-        }
-    out.push(`}`);
-    return out;
-  };
   const body = (lines: string[], indent: string) => lines.forEach((line) => decl(indent + line));
 
   body([...a.loads('kBegin'), ...b.loads('kBegin')], '  ');
   decl(`  for (var t = 0u; t < numTiles; t++) {`);
   decl(`    workgroupBarrier();`);
-  body([...a.stores(), ...b.stores()], '    ');
+  body([...a.stores, ...b.stores], '    ');
   decl(`    workgroupBarrier();`);
   decl(`    if (t + 1u < numTiles) {`);
   decl(`      let kNext = kBegin + (t + 1u) * ${bk}u;`);
   body([...a.loads('kNext'), ...b.loads('kNext')], '      ');
   decl(`    }`);
-  body(multiply(), '    ');
+  // The micro-kernel over the staged slice: a constant trip count the shader compiler unrolls;
+  // the thread's (BM/16)×(BN/16) accumulators are named registers (literal indices only).
+  decl(`    for (var kk = 0u; kk < ${bk}u; kk++) {`);
+  for (let g = 0; g < RG; g++) decl(`      let a${g} = As[kk * ${AS}u + ${g * 16}u + ty];`);
+  for (let g = 0; g < CG; g++) decl(`      let b${g} = Bs[kk * ${BS}u + ${g * 16}u + tx];`);
+  for (let g = 0; g < RG; g++)
+    for (let comp = 0; comp < 4; comp++)
+      for (let c = 0; c < CG; c++) {
+        const r = g * 4 + comp;
+        decl(`      acc${r}_${c} = fma(vec4<f32>(a${g}.${'xyzw'[comp]}), b${c}, acc${r}_${c});`);
+      }
+  decl(`    }`);
   decl(`  }`);
 
   // Epilogue: bias, ReLU, mask, store. Thread (tx, ty) owns rows g·64 + ty·4 + comp and columns
