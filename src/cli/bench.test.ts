@@ -7,7 +7,18 @@ import { summarize, timeEndToEnd, timeTraining, trainingWorkloadName, type Measu
 import { parseSpec } from '../core/spec.ts';
 import { activateWasmBackend } from '../testing/tf.ts';
 import { cli } from '../testing/cli.ts';
-import { END_TO_END_SCORES_WORKLOAD, END_TO_END_WORKLOAD, endToEndRatios, formatEndToEnd, ratiosAgainstTorch, summarizeRatios, type BenchReport } from './bench.ts';
+import { CEILING_GEMM_SHAPE } from '../kernels/wasm/wasmCeiling.ts';
+import {
+  END_TO_END_SCORES_WORKLOAD,
+  END_TO_END_WORKLOAD,
+  FMA_CEILING_WORKLOAD,
+  endToEndRatios,
+  formatEndToEnd,
+  gemmAloneWorkload,
+  ratiosAgainstTorch,
+  summarizeRatios,
+  type BenchReport,
+} from './bench.ts';
 import { runTorchReference, type TorchReport } from './benchTorch.ts';
 
 const measurement = (host: string, backend: string, workload: string, median: number): Measurement => summarize(host, backend, workload, 'pairs/s', [median, median, median]);
@@ -156,6 +167,16 @@ describe('bench: rounds', () => {
     const summary = report.ratioSummary!.find((x) => x.workload === 'train bt-mlp batch 2')!;
     expect(summary).toMatchObject({ rounds: 2, min: Math.min(...ratios.map((x) => x.ratio)), max: Math.max(...ratios.map((x) => x.ratio)) });
     expect(summary.median).toBeCloseTo((ratios[0].ratio + ratios[1].ratio) / 2, 12);
+    // Each round also times the engine's FMA ceiling and the GEMM alone, and prints their ratio.
+    for (const workload of [FMA_CEILING_WORKLOAD, gemmAloneWorkload(CEILING_GEMM_SHAPE)]) {
+      const rates = report.results.filter((m) => m.workload === workload);
+      expect(rates.map((m) => [m.round, m.unit])).toEqual([
+        [1, 'GFLOP/s'],
+        [2, 'GFLOP/s'],
+      ]);
+      for (const m of rates) expect(m.median).toBeGreaterThan(0);
+    }
+    expect(lines.filter((l) => /the GEMM alone runs at \d+% of the FMA ceiling/.test(l))).toHaveLength(2);
   }, 120_000);
 });
 

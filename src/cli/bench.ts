@@ -24,6 +24,7 @@ import type { BrowserBackend } from './benchBrowser.ts';
 import { runTorchReference, type TorchReport } from './benchTorch.ts';
 import { parseGemmTile } from '../kernels/webgpu/config.ts';
 import { kernelErrors, setWebGpuKernelConfig } from '../kernels/webgpu/index.ts';
+import { timeWasmCeiling } from '../kernels/wasm/wasmCeiling.ts';
 
 /**
  * `npm run bench`: training and scoring throughput of the paper's MLP (2048 → 1024 → 512 → 1)
@@ -235,6 +236,7 @@ async function benchNode(settings: Settings, report: BenchReport, tag: Round): P
     if (backend !== 'webgpu') seen.cpu = true;
     const info = await activateBackend(backend);
     if (info.threads) label = wasmLabel(info.threads, info.gemm ?? 'xnnpack');
+    if (info.gemm === 'relaxed-simd') await benchWasmCeiling(label, settings.runs, record);
     for (const variant of backend === 'webgpu' ? settings.kernelVariants : [null]) {
       const variantLabel = variant ? label.replace('webgpu', `webgpu[${variant}]`) : label;
       if (variant) applyKernelVariant(variant);
@@ -249,6 +251,23 @@ async function benchNode(settings: Settings, report: BenchReport, tag: Round): P
     }
   }
   return seen;
+}
+
+export const FMA_CEILING_WORKLOAD = 'wasm FMA ceiling (1 thread)';
+export const gemmAloneWorkload = ({ m, k, n }: { m: number; k: number; n: number }) => `GEMM alone ${m}×${k}×${n} (1 thread)`;
+
+/**
+ * The most this engine's wasm multiplies and adds on one core, and our GEMM's rate beside it:
+ * the bound on every CPU ratio against PyTorch (whose AVX-512 is twice as wide), printed as a share.
+ */
+async function benchWasmCeiling(label: string, runs: number, record: (m: Measurement) => void): Promise<void> {
+  const ceiling = await timeWasmCeiling(runs);
+  if (!ceiling) return;
+  const fma = summarize('node', label, FMA_CEILING_WORKLOAD, 'GFLOP/s', ceiling.fma);
+  const gemm = summarize('node', label, gemmAloneWorkload(ceiling.shape), 'GFLOP/s', ceiling.gemm);
+  record(fma);
+  record(gemm);
+  process.stdout.write(`${''.padEnd(35)}the GEMM alone runs at ${((100 * gemm.median) / fma.median).toFixed(0)}% of the FMA ceiling\n`);
 }
 
 /** Times the Chromium targets in a headless browser; returns how many were asked for. */

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enableRelaxedSimd, spawnNodeGemmWorker } from '../../cli/gemmWorkers.ts';
 import { gemmBinarySource } from './buildGemm.ts';
-import { GEMM_SHARED_BASE64, GEMM_UNSHARED_BASE64 } from './gemmBinary.ts';
+import { FMA_PEAK_BASE64, GEMM_SHARED_BASE64, GEMM_UNSHARED_BASE64 } from './gemmBinary.ts';
 import { GEMM_KC, GEMM_MC } from './gemmWat.ts';
 import { createWasmGemm, type HeapAllocator, type SpawnGemmWorker, type WasmGemm } from './wasmGemm.ts';
 
@@ -109,6 +109,7 @@ describe('wasm GEMM (relaxed SIMD)', () => {
     const source = await gemmBinarySource();
     expect(source).toContain(`GEMM_SHARED_BASE64 = '${GEMM_SHARED_BASE64}'`);
     expect(source).toContain(`GEMM_UNSHARED_BASE64 = '${GEMM_UNSHARED_BASE64}'`);
+    expect(source).toContain(`FMA_PEAK_BASE64 = '${FMA_PEAK_BASE64}'`);
   });
 
   describe('on one thread', () => {
