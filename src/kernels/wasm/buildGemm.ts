@@ -5,8 +5,9 @@ import { gemmWat } from './gemmWat.ts';
 
 /**
  * Assembles gemmWat.ts's module text (and fmaPeakWat.ts's, which the bench times) into
- * gemmBinary.ts (`npm run build:kernels`). The binaries are committed so that neither the app nor the CLI needs an assembler at run time; a test
- * (gemm.test.ts) assembles the text again and fails if the committed bytes are stale.
+ * gemmBinary.ts (`npm run build:kernels`). The binaries are committed so that neither the app nor
+ * the CLI needs an assembler at run time; a test (wasmGemm.test.ts) assembles the text again and
+ * fails if the committed bytes are stale.
  */
 
 async function assemble(name: string, text: string): Promise<Uint8Array> {

@@ -67,7 +67,7 @@ function timed(runs: number, flops: number, call: () => void): number[] {
 }
 
 async function timeFma(runs: number, iterations: number): Promise<number[]> {
-  const instance = await WebAssembly.instantiate(await WebAssembly.compile(decodeBase64(FMA_PEAK_BASE64)));
+  const { instance } = await WebAssembly.instantiate(decodeBase64(FMA_PEAK_BASE64));
   const run = instance.exports.run as (iterations: number) => number;
   warmUp(() => run(Math.max(1, Math.floor(iterations / 20))));
   // Four lanes, two flops per multiply-add.
@@ -83,11 +83,12 @@ async function timeGemm(runs: number, { m, k, n }: WasmCeiling['shape']): Promis
   const packedA = c + m * n * 4;
   const packedB = packedA + GEMM_MC * GEMM_KC * 4;
   const bytes = packedB + packedBBytes(n);
+  // The module imports a memory of at most 65,536 pages (gemmWat.ts): this one must declare as much.
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / WASM_PAGE), maximum: 65536 });
   const floats = new Float32Array(memory.buffer);
   // Values in [-1, 1): the rate does not depend on them, but denormals or NaNs could.
   for (let i = a / 4; i < c / 4; i++) floats[i] = (Math.imul(i, 2654435761) >>> 21) / 1024 - 1;
-  const instance = await WebAssembly.instantiate(await WebAssembly.compile(decodeBase64(GEMM_UNSHARED_BASE64)), { env: { memory } });
+  const { instance } = await WebAssembly.instantiate(decodeBase64(GEMM_UNSHARED_BASE64), { env: { memory } });
   const gemm = instance.exports.gemm as (...args: number[]) => void;
   const call = () => gemm(a, b, c, m, k, n, 0, 0, 0, m, 0, n, packedA, packedB);
   warmUp(call);
