@@ -72,6 +72,17 @@ describe('reward-lab CLI', () => {
     expect(backend.stderr).toMatch(/--backend must be one of wasm, cpu, webgpu, got "cuda"/);
   });
 
+  it('prints the usage for --help after any command, and exits with 0', async () => {
+    for (const command of ['run', 'bench', 'sweep', 'pack']) {
+      const help = await cli([command, '--help']);
+      expect(help.code, command).toBe(0);
+      expect(help.stderr, command).toBe('');
+      expect(help.stdout, command).toMatch(/^Reward Lab — reward-model experiments on precomputed embeddings/);
+      expect(help.stdout, command).toContain(`reward-lab ${command}`);
+    }
+    expect((await cli(['run', '-h'])).code).toBe(0);
+  });
+
   it('prints a complete spec with the paper defaults', async () => {
     const { code, stdout } = await cli(['spec']);
     expect(code).toBe(0);

@@ -53,6 +53,11 @@ progress goes to stderr; Ctrl-C cancels cleanly.`;
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // `reward-lab run --help` and the like: the usage, not an unknown-option error (pipeline has its own).
+  if (command !== 'pipeline' && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
   switch (command) {
     case 'run':
       return runCommand(rest);
