@@ -26,6 +26,9 @@ export const GEMM_KC = 256;
 /** Row block: a packed A block (MC×KC floats, 64 KB) stays in L2 across B's panels. */
 export const GEMM_MC = 64;
 
+/** Most 64 KiB pages of the memory the module imports (4 GiB, tfjs-wasm's own maximum). */
+export const GEMM_MEMORY_MAX_PAGES = 65536;
+
 /** Bytes of scratch one thread needs for packed A (one MC×KC block). */
 export const PACKED_A_BYTES = GEMM_MC * GEMM_KC * 4;
 /** Bytes of scratch one thread needs for packed B: its panels of one KC block. */
@@ -223,6 +226,6 @@ function gemmFunction(kc: number, mc: number): string {
  * on several threads at once); otherwise the single-threaded build's memory.
  */
 export function gemmWat(shared: boolean, blocks = { kc: GEMM_KC, mc: GEMM_MC }): string {
-  const memory = `(import "env" "memory" (memory 1 65536${shared ? ' shared' : ''}))`;
+  const memory = `(import "env" "memory" (memory 1 ${GEMM_MEMORY_MAX_PAGES}${shared ? ' shared' : ''}))`;
   return `(module\n${memory}\n${microKernel()}\n${PACK_B}\n${PACK_A}\n${gemmFunction(blocks.kc, blocks.mc)}\n)\n`;
 }

@@ -1,6 +1,6 @@
 import { FMA_PEAK_BASE64, GEMM_UNSHARED_BASE64 } from './gemmBinary.ts';
 import { FMA_PEAK_CHAINS, FMA_PEAK_UNROLL } from './fmaPeakWat.ts';
-import { GEMM_KC, GEMM_MC, packedBBytes } from './gemmWat.ts';
+import { GEMM_KC, GEMM_MC, GEMM_MEMORY_MAX_PAGES, packedBBytes } from './gemmWat.ts';
 import { decodeBase64, hasRelaxedSimd } from './wasmGemm.ts';
 
 /**
@@ -83,8 +83,8 @@ async function timeGemm(runs: number, { m, k, n }: WasmCeiling['shape']): Promis
   const packedA = c + m * n * 4;
   const packedB = packedA + GEMM_MC * GEMM_KC * 4;
   const bytes = packedB + packedBBytes(n);
-  // The module imports a memory of at most 65,536 pages (gemmWat.ts): this one must declare as much.
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / WASM_PAGE), maximum: 65536 });
+  // A memory the module imports must declare a maximum, and none above the import's.
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / WASM_PAGE), maximum: GEMM_MEMORY_MAX_PAGES });
   const floats = new Float32Array(memory.buffer);
   // Values in [-1, 1): the rate does not depend on them, but denormals or NaNs could.
   for (let i = a / 4; i < c / 4; i++) floats[i] = (Math.imul(i, 2654435761) >>> 21) / 1024 - 1;
